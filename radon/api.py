@@ -129,9 +129,10 @@ def memorize(src:str|Path, dest:str|Path, text:str, steps:int=150, lr:float=3e-3
     ids = torch.tensor([[tok.eos_token_id] + tok(text, add_special_tokens=False)['input_ids'] + [tok.eos_token_id]])
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     model.train()
-    for _ in range(steps):
-        loss = model(ids, labels=ids).loss
-        loss.backward(); opt.step(); opt.zero_grad()
+    with torch.enable_grad():  # a caller may have turned gradients off
+        for _ in range(steps):
+            loss = model(ids, labels=ids).loss
+            loss.backward(); opt.step(); opt.zero_grad()
     return save_checkpoint(model.eval(), tok, dest)
 
 # %% ../nbs/08_api.ipynb #f2641668
