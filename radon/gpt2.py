@@ -299,6 +299,7 @@ def from_hf_gpt2(hf_model, **overrides) -> RadonGPT2LMHeadModel:
     return model.train(hf_model.training)
 
 # %% ../nbs/02_gpt2.ipynb #7c0fd734
+import weakref
 def _onednn_ops():
     "oneDNN's linear on prepacked weights as (linear, pack), or None where this torch build lacks it."
     try:
@@ -309,11 +310,13 @@ def _onednn_ops():
 
 _ONEDNN = _onednn_ops()
 
+_FAST_CACHES = weakref.WeakKeyDictionary()  # model -> derived weights; outside the model, so deepcopy/pickle never see them
+
 def _fast_cache(model) -> dict:
-    "Per-model store of derived weights for the lean decoder, emptied whenever a parameter changes."
+    "Per-model store of derived weights for the lean decoders, emptied whenever a parameter changes."
     key = tuple((p.data_ptr(), p._version) for p in model.parameters())
-    c = model.__dict__.get('_radon_fast_cache')
-    if c is None or c['key'] != key: c = model.__dict__['_radon_fast_cache'] = {'key': key}
+    c = _FAST_CACHES.get(model)
+    if c is None or c['key'] != key: c = _FAST_CACHES[model] = {'key': key}
     return c
 
 def _fast_weights(model, kind:str):

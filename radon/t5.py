@@ -16,6 +16,8 @@ from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
 
 from .core import Sampler
+from .gpt2 import _ONEDNN, _fast_cache, _linear_fn  # the same weight layouts as GPT-2's fast decoder
+
 
 # %% auto #0
 __all__ = ['FEED_FORWARD_KINDS', 'RadonT5Config', 'RadonT5LayerNorm', 'relative_position_bucket', 'RadonT5Attention',
@@ -451,21 +453,28 @@ def _check_generate_args(model, input_ids, attention_mask, max_new_tokens):
     return input_ids.to(model.device), attention_mask
 
 # %% ../nbs/03_t5.ipynb #6a84d025
-def _t5_fast_weights(model, transposed:bool):
-    "Per-decoder-block weight tuples and the output matrix for the lean loop; cached until a weight changes."
-    key = (transposed, tuple((p.data_ptr(), p._version) for p in model.parameters()))
-    cache = model.__dict__.setdefault('_radon_fast_weights', {})
-    if cache.get(transposed, (None,))[0] != key:
-        lay = (lambda w: w.detach().t().contiguous()) if transposed else (lambda w: w.detach())
+def _t5_fast_weights(model, kind:str):
+    "Per-decoder-block weight tuples and the output matrix, laid out as `kind` ('onednn', 'transposed' or 'linear')."
+    cache = _fast_cache(model)  # GPT-2's per-model store, emptied when a weight changes
+    if ('t5', kind) not in cache:
+        conv = {'onednn': lambda w: _ONEDNN[1](w), 'transposed': lambda w: w.t().contiguous(), 'linear': lambda w: w}[kind]
+        lay = lambda w: conv(w.detach())
         layers = []
-        for blk in model.decoder.block:
-            sa, ca, ff = blk.layer[0].SelfAttention, blk.layer[1].EncDecAttention, blk.layer[2].DenseReluDense
-            wi = torch.cat([ff.wi_0.weight, ff.wi_1.weight]) if hasattr(ff, 'wi_0') else ff.wi.weight  # (2*d_ff | d_ff, C)
-            layers.append((blk.layer[0].layer_norm.weight.detach(), lay(torch.cat([sa.q.weight, sa.k.weight, sa.v.weight])),
-                           lay(sa.o.weight), blk.layer[1].layer_norm.weight.detach(), lay(ca.q.weight), lay(ca.o.weight),
-                           blk.layer[2].layer_norm.weight.detach(), lay(wi), lay(ff.wo.weight)))
-        cache[transposed] = (key, layers, lay(model.lm_head.weight))
-    return cache[transposed][1], cache[transposed][2]
+        with torch.no_grad():
+            for blk in model.decoder.block:
+                sa, ca, ff = blk.layer[0].SelfAttention, blk.layer[1].EncDecAttention, blk.layer[2].DenseReluDense
+                wi = torch.cat([ff.wi_0.weight, ff.wi_1.weight]) if hasattr(ff, 'wi_0') else ff.wi.weight  # (2*d_ff | d_ff, C)
+                layers.append((blk.layer[0].layer_norm.weight.detach(), lay(torch.cat([sa.q.weight, sa.k.weight, sa.v.weight])),
+                               lay(sa.o.weight), blk.layer[1].layer_norm.weight.detach(), lay(ca.q.weight), lay(ca.o.weight),
+                               blk.layer[2].layer_norm.weight.detach(), lay(wi), lay(ff.wo.weight)))
+            cache['t5', kind] = layers, lay(model.lm_head.weight)
+    return cache['t5', kind]
+
+def _t5_layout(p:torch.Tensor, B:int) -> str:
+    "The weight layout for a batch of `B` rows on `p`'s device and dtype."
+    if p.device.type != 'cpu': return 'linear'
+    if _ONEDNN and p.dtype == torch.float32: return 'onednn'
+    return 'transposed' if B == 1 else 'linear'
 
 def _rms(x, w, eps): return w * (x * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + eps)).to(w.dtype)
 
@@ -474,7 +483,8 @@ def _rms(x, w, eps): return w * (x * torch.rsqrt(x.float().pow(2).mean(-1, keepd
 def _t5_decode_state(self, ids, mask, steps:int) -> dict:
     "Encoder output, cross-attention K/V per decoder block, an empty self-attention cache, the position bias table."
     B, dt, dev, c = ids.shape[0], self.dtype, ids.device, self.config
-    layers, head = _t5_fast_weights(self, transposed=B == 1)
+    kind = _t5_layout(self.shared.weight, B)
+    layers, head = _t5_fast_weights(self, kind)
     enc = self.encoder(ids, mask).last_hidden_state  # (B, S, C)
     ck, cv = [], []
     for blk in self.decoder.block:
@@ -484,7 +494,7 @@ def _t5_decode_state(self, ids, mask, steps:int) -> dict:
     bias = self.decoder.block[0].layer[0].SelfAttention.compute_bias(steps, steps, 0, dev).to(dt)  # (1, nh, steps, steps)
     return dict(layers=layers, head=head, ck=ck, cv=cv, k=torch.zeros(shape, dtype=dt, device=dev),
                 v=torch.zeros(shape, dtype=dt, device=dev), bias=bias, enc_bias=_padding_bias(mask, dt),
-                mm=(lambda x, w: x @ w) if B == 1 else F.linear)
+                mm=(lambda x, w: _linear_fn(kind)(x, w, None)))
 
 @torch.inference_mode()
 def _t5_decode_step(self, st:dict, tok:torch.Tensor, t:int) -> torch.Tensor:
