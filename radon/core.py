@@ -4,15 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #18bd23f8
 from __future__ import annotations
-import contextvars, json, logging, math, os, random, sys, tempfile, time
+import contextlib, contextvars, json, logging, math, os, random, shutil, sys, tempfile, time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['REPO_ROOT', 'DATA_DIR', 'CONFIGS_DIR', 'DTYPES', 'request_id_var', 'radon_home', 'set_seed', 'get_device',
-           'get_dtype', 'JsonFormatter', 'TextFormatter', 'setup_logging', 'get_logger', 'env_int', 'Timer', 'Sampler']
+           'get_dtype', 'JsonFormatter', 'TextFormatter', 'setup_logging', 'get_logger', 'env_int', 'move_into_place',
+           'atomic_dir', 'atomic_file', 'Timer', 'Sampler']
 
 # %% ../nbs/00_core.ipynb #d54de4a5
 def _find_repo_root() -> Path:
@@ -142,6 +144,55 @@ def env_int(name:str, default:int, min_value:int|None=None, max_value:int|None=N
     if min_value is not None and v < min_value: raise ValueError(f"{name}={v} is below the minimum {min_value}.")
     if max_value is not None and v > max_value: raise ValueError(f"{name}={v} is above the maximum {max_value}.")
     return v
+
+# %% ../nbs/00_core.ipynb #d51990c9
+def move_into_place(src:str|Path,      # the finished file or folder (on the same file system as `dst`)
+                    dst:str|Path,      # where it goes
+                    replace:bool=True, # False: keep an existing `dst` and drop `src` (another writer was first)
+                    ) -> bool:
+    "Move `src` to `dst` in one step; an existing folder at `dst` is swapped out. False when `dst` was kept."
+    src, dst = Path(src), Path(dst)
+    if not replace:
+        try: os.rename(src, dst)  # fails when dst exists (a non-empty folder, or any file on some systems)
+        except OSError:
+            if not dst.exists(): raise
+            shutil.rmtree(src, ignore_errors=True) if src.is_dir() else src.unlink(missing_ok=True)
+            return False
+        return True
+    aside = None
+    if dst.is_dir() and not dst.is_symlink():
+        aside = Path(tempfile.mkdtemp(prefix=f'.{dst.name}.old-', dir=dst.parent))
+        os.replace(dst, aside/'old')
+    try: os.replace(src, dst)
+    except BaseException:
+        if aside is not None: os.replace(aside/'old', dst)  # put the old one back
+        raise
+    finally:
+        if aside is not None: shutil.rmtree(aside, ignore_errors=True)
+    return True
+
+@contextlib.contextmanager
+def atomic_dir(out:str|Path, replace:bool=True) -> Iterator[Path]:
+    "An empty temporary folder beside `out`, moved into place as `out` if the block ends without an error."
+    out = Path(out).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-', dir=out.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private (0o700); a saved model is for everyone to read
+        move_into_place(tmp, out, replace=replace)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
+@contextlib.contextmanager
+def atomic_file(out:str|Path) -> Iterator[Path]:
+    "A temporary path with `out`'s name (so suffix checks still work), moved over `out` if the block succeeds."
+    out = Path(out).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.tmp-', dir=out.parent))
+    try:
+        yield tmp/out.name
+        move_into_place(tmp/out.name, out)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #36e9e8a6
 class Timer:
