@@ -149,7 +149,7 @@ def is_validation(doc:str, val_fraction:float, salt:str='') -> bool:
     return doc_hash(doc, salt) < val_fraction
 
 # %% ../nbs/05_data.ipynb #3c1fba77
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: meta records n_bytes
 
 def default_cache_dir() -> Path:
     "Where tokenized corpora are cached: `RADON_HOME/.cache`."
@@ -205,14 +205,16 @@ class TokenizedCorpus:
 def _write_tokens(files, tokenizer, folder:Path, val_fraction, salt, dtype, batch_docs) -> dict:
     "Stream the documents of `files` into folder/train.bin and folder/val.bin; the counts."
     eos = tokenizer.eos_token_id
-    counts = {'n_docs': {'train': 0, 'val': 0}, 'n_tokens': {'train': 0, 'val': 0}}
+    counts = {'n_docs': {'train': 0, 'val': 0}, 'n_tokens': {'train': 0, 'val': 0}, 'n_bytes': {'train': 0, 'val': 0}}
     outs = {s: open(folder/f'{s}.bin', 'wb') for s in ('train', 'val')}
     def flush(batch):
         for doc, ids in zip(batch, encode_batch(tokenizer, batch)):
             split = 'val' if is_validation(doc, val_fraction, salt) else 'train'
             arr = np.asarray(ids + [eos], dtype=dtype)
             outs[split].write(arr.tobytes())
-            counts['n_docs'][split] += 1; counts['n_tokens'][split] += len(arr)
+            counts['n_docs'][split] += 1
+            counts['n_tokens'][split] += len(arr)
+            counts['n_bytes'][split] += len(doc.encode('utf-8'))  # for bits per byte
     try:
         batch = []
         for f in files:
