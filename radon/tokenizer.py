@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_tokenizer.ipynb #7b4f4792
 from __future__ import annotations
-import argparse, glob, io, json, os, re, shutil, struct, sys, tempfile
+import argparse, io, json, os, re, struct, sys
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -13,112 +13,15 @@ import sentencepiece as spm
 from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
 from transformers import BatchEncoding, PreTrainedTokenizerFast
 from fastcore.basics import patch
-from tqdm import tqdm
+
+from .core import atomic_dir
+from .corpus import find_files, read_documents
 
 # %% auto #0
-__all__ = ['TEXT_SUFFIXES', 'SPECIAL_TOKENS', 'PAD_ID', 'UNK_ID', 'BOS_ID', 'EOS_ID', 'USER_SYMBOLS', 'RU_EN_ALPHABET',
-           'SENTINEL_RE', 'MAX_LINE_CHARS', 'PIECE_TYPES', 'TOKENIZER_FILES', 'corpus_files', 'file_documents',
-           'read_documents', 'sentinel', 'spm_options', 'train_spm', 'read_spm_model', 'spm_to_tokenizers',
-           'RadonTokenizer', 'load_tokenizer', 'script_of', 'tokens_per_word', 'train_tokenizer', 'train_tokenizer_cli']
-
-# %% ../nbs/01_tokenizer.ipynb #843d5ab1
-TEXT_SUFFIXES = ('.txt', '.jsonl')  # what a folder contributes, besides fortune files
-
-def _is_fortune(path:Path) -> bool:
-    "A `%` line in the first 64 KB."
-    with open(path, 'rb') as f: head = f.read(1 << 16)
-    return re.search(rb'(?m)^%\r?$', head) is not None
-
-def _wanted(f:Path, root:Path) -> bool:
-    "A corpus file inside folder `root`: not hidden, .txt/.jsonl or a fortune file."
-    if any(part.startswith('.') for part in f.relative_to(root).parts) or not f.is_file(): return False
-    return f.suffix.lower() in TEXT_SUFFIXES or (f.suffix != '.dat' and _is_fortune(f))
-
-def corpus_files(inputs:str|Path|Iterable[str|Path]) -> list[Path]:
-    "Files, folders and glob patterns -> the corpus files, in order, each once."
-    if isinstance(inputs, (str, os.PathLike)): inputs = [inputs]
-    inputs, found = list(inputs), []
-    if not inputs: raise ValueError("No corpus given: pass at least one file, folder or glob pattern.")
-    for inp in inputs:
-        p = Path(inp).expanduser()
-        if not p.exists() and any(c in str(inp) for c in '*?['):
-            hits = [Path(h) for h in sorted(glob.glob(str(p), recursive=True))]
-            hits = [h for h in hits if h.is_file() and not h.name.startswith('.') and h.suffix != '.dat']
-            if not hits: raise FileNotFoundError(f"The pattern {str(inp)!r} matches no files.")
-            found += hits
-        elif not p.exists():
-            raise FileNotFoundError(f"{p} does not exist: give text files, folders or glob patterns.")
-        elif p.is_dir():
-            hits = [f for f in sorted(p.rglob('*')) if _wanted(f, p)]
-            if not hits: raise ValueError(f"The folder {p} holds no text: put .txt, .jsonl (a \"text\" field per line) "
-                                          "or fortune files in it.")
-            found += hits
-        else: found.append(p)
-    seen, out = set(), []
-    for f in found:
-        if f.resolve() not in seen: seen.add(f.resolve()); out.append(f)
-    return out
-
-# %% ../nbs/01_tokenizer.ipynb #6489114a
-def _lines(path:Path, on_bytes=None) -> Iterator[str]:
-    "The lines of a UTF-8 file without line ends; a bad byte is an error naming the file and its offset."
-    offset = 0
-    with open(path, 'rb') as f:
-        for raw in f:
-            try: line = raw.decode('utf-8')
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path} is not UTF-8 text: byte 0x{raw[e.start]:02x} at offset {offset + e.start} "
-                                 "cannot be decoded. Convert the file to UTF-8 (e.g. `iconv -f cp1251 -t utf-8`) "
-                                 "or leave it out.") from None
-            if offset == 0: line = line.removeprefix('\ufeff')
-            offset += len(raw)
-            if on_bytes: on_bytes(len(raw))
-            yield line.removesuffix('\n').removesuffix('\r')
-
-def _blocks(lines:Iterable[str], is_sep) -> Iterator[str]:
-    "Runs of lines between separator lines, without surrounding blank lines."
-    buf = []
-    for line in _with_end(lines):
-        if line is None or is_sep(line):
-            while buf and not buf[-1].strip(): buf.pop()
-            while buf and not buf[0].strip(): buf.pop(0)
-            if buf: yield '\n'.join(buf)
-            buf = []
-        else: buf.append(line)
-
-def _with_end(it):
-    yield from it
-    yield None
-
-def _jsonl(path:Path, lines:Iterable[str]) -> Iterator[str]:
-    for n, line in enumerate(lines, 1):
-        if not line.strip(): continue
-        try: obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}, line {n}: not valid JSON ({e.msg}). Each line of a .jsonl file must be one "
-                             "JSON object with a \"text\" field.") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get('text'), str):
-            raise ValueError(f"{path}, line {n}: no \"text\" string field. Each line must look like "
-                             "{\"text\": \"...\"}.")
-        if obj['text'].strip(): yield obj['text']
-
-def file_documents(path:str|Path, on_bytes=None) -> Iterator[str]:
-    "The documents of one file: JSON lines' \"text\", fortune entries, or blank-line separated paragraphs."
-    path = Path(path)
-    lines = _lines(path, on_bytes)
-    if path.suffix.lower() == '.jsonl': return _jsonl(path, lines)
-    if _is_fortune(path): return _blocks(lines, lambda l: l.strip() == '%')
-    return _blocks(lines, lambda l: not l.strip())
-
-# %% ../nbs/01_tokenizer.ipynb #335480ac
-def read_documents(inputs:str|Path|Iterable[str|Path],  # files, folders or glob patterns
-                   progress:bool=False,  # show a progress bar over the bytes read
-                  ) -> Iterator[str]:
-    "Every document of every corpus file named by `inputs`, streamed."
-    files = corpus_files(inputs)
-    with tqdm(total=sum(f.stat().st_size for f in files), unit='B', unit_scale=True, desc='reading corpus',
-              disable=not progress, file=sys.stderr, leave=False) as bar:
-        for f in files: yield from file_documents(f, bar.update)
+__all__ = ['SPECIAL_TOKENS', 'PAD_ID', 'UNK_ID', 'BOS_ID', 'EOS_ID', 'USER_SYMBOLS', 'RU_EN_ALPHABET', 'SENTINEL_RE',
+           'MAX_LINE_CHARS', 'PIECE_TYPES', 'TOKENIZER_FILES', 'sentinel', 'spm_options', 'train_spm', 'read_spm_model',
+           'spm_to_tokenizers', 'RadonTokenizer', 'load_tokenizer', 'script_of', 'tokens_per_word', 'train_tokenizer',
+           'train_tokenizer_cli']
 
 # %% ../nbs/01_tokenizer.ipynb #d90ccea8
 SPECIAL_TOKENS = {'pad_token': '<pad>', 'unk_token': '<unk>', 'bos_token': '<s>', 'eos_token': '</s>'}
@@ -398,36 +301,23 @@ def _check_out_dir(out:Path):
         raise ValueError(f"{out} already holds other files: give a new or empty folder (only a folder holding "
                          "nothing but tokenizer files is replaced).")
 
-def _save_atomic(tok:RadonTokenizer, out:Path) -> Path:
-    "Save into a temporary sibling folder, then move it to `out` in one step."
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', suffix='.tmp', dir=out.parent))
-    old = None
-    try:
-        tok.save_pretrained(tmp)
-        os.chmod(tmp, 0o755)
-        if out.exists(): old = out.rename(out.with_name(f'{tmp.name}.old'))
-        os.replace(tmp, out)
-    except BaseException:
-        if old is not None and not out.exists(): old.rename(out)
-        shutil.rmtree(tmp, ignore_errors=True); raise
-    if old is not None: shutil.rmtree(old, ignore_errors=True)
-    return out
-
 def _train(inputs, vocab_size, out_dir=None, num_sentinels=100, num_threads=1, progress=False):
     "train_tokenizer, also returning the corpus statistics and lines (for the CLI summary)."
     out = Path(out_dir).expanduser() if out_dir is not None else None
     if out is not None: _check_out_dir(out)
-    files, n_docs = corpus_files(inputs), 0
+    files = find_files(inputs)
+    stats = {'files': len(files), 'bytes': sum(f.stat().st_size for f in files), 'docs': 0}
     def counted(docs):
-        nonlocal n_docs
-        for d in docs: n_docs += 1; yield d
+        for d in docs:
+            stats['docs'] += 1
+            yield d
     lines = list(_training_lines(counted(read_documents(files, progress=progress))))
+    stats['lines'] = len(lines)
     if progress: print(f"training SentencePiece BPE: {len(lines)} lines, vocab {vocab_size}", file=sys.stderr)
     model = train_spm(lines, vocab_size, num_sentinels, num_threads, source=_describe(inputs))
     tok = RadonTokenizer.from_spm(model)
-    if out is not None: _save_atomic(tok, out)
-    stats = {'files': len(files), 'bytes': sum(f.stat().st_size for f in files), 'docs': n_docs, 'lines': len(lines)}
+    if out is not None:
+        with atomic_dir(out) as tmp: tok.save_pretrained(tmp)
     return tok, stats, lines
 
 def train_tokenizer(inputs:str|Path|Iterable[str|Path],  # files, folders or glob patterns (.txt, .jsonl, fortune files)
