@@ -160,7 +160,8 @@ def _tokenizer_args(p):
 def bench_tokenizer(args) -> dict:
     import os
     from radon.core import DATA_DIR
-    from radon.tokenizer import read_documents, train_tokenizer
+    from radon.corpus import read_documents
+    from radon.tokenizer import train_tokenizer
     for name, v in (('--docs', args.docs), ('--runs', args.runs), ('--vocab-size', args.vocab_size)):
         if v < 1: raise SystemExit(f"{name} must be >= 1, got {v}")
     corpus = args.corpus or [DATA_DIR/'sample_corpus.txt']

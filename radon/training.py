@@ -16,8 +16,8 @@ from fastcore.basics import patch
 from torch import nn
 
 from .core import get_device, get_dtype, get_logger, set_seed
-from .data import (BatchStream, CausalLMBlocks, SpanCorruptionBlocks, find_corpus_files, sentinel_ids,
-                        tokenize_corpus)
+from .corpus import find_files
+from .data import BatchStream, CausalLMBlocks, SpanCorruptionBlocks, sentinel_ids, tokenize_corpus
 from .tokenizer import load_tokenizer, train_tokenizer
 from .hybrid import build_model, load_config, load_weights, read_weights
 
@@ -520,7 +520,7 @@ def run_training(model_config, training_config, data, out:str|Path, tokenizer=No
     msrc = str(model_config) if isinstance(model_config, (str, Path)) else 'the model config'
     mcfg = load_config(model_config) if isinstance(model_config, (str, Path)) else model_config
     check_block_size(cfg, mcfg, msrc)
-    files = find_corpus_files(data)
+    files = find_files(data)
     out = Path(out); ck = latest_checkpoint(out)
     if resume and ck is None:
         raise FileNotFoundError(f"--resume: no checkpoint under {out/'checkpoints'}: start without --resume, or give the "
