@@ -148,8 +148,14 @@ def _blocks(lines:Iterable[str], is_sep:Callable[[str], bool]) -> Iterator[str]:
             buf, n = [], 0
     if buf and (doc := clean_text(''.join(buf))): yield doc
 
+def _chat_text(messages) -> str|None:
+    "A chat conversation's contents, one turn per line (so a dialogue file is text too), or None."
+    if not isinstance(messages, list) or not messages: return None
+    if not all(isinstance(m, dict) and isinstance(m.get('content'), str) for m in messages): return None
+    return '\n'.join(m['content'] for m in messages)
+
 def _jsonl(path:Path, lines:Iterable[str], text_column:str) -> Iterator[str]:
-    "The cleaned `text_column` of each JSON object of a JSON-lines file."
+    "The cleaned `text_column` (or chat `messages`) of each JSON object of a JSON-lines file."
     for n, line in enumerate(lines, 1):
         if not line.strip(): continue
         try: obj = json.loads(line)
@@ -157,9 +163,11 @@ def _jsonl(path:Path, lines:Iterable[str], text_column:str) -> Iterator[str]:
             raise ValueError(f"{path}, line {n}: not valid JSON ({e.msg}). Each line of a .jsonl "
                              f"file must be one JSON object with a \"{text_column}\" field.") from None
         text = obj.get(text_column) if isinstance(obj, dict) else None
+        if text is None and isinstance(obj, dict): text = _chat_text(obj.get('messages'))
         if not isinstance(text, str):
             raise ValueError(f"{path}, line {n}: no \"{text_column}\" string field. Each line must "
-                             f"look like {{\"{text_column}\": \"...\"}}.")
+                             f"look like {{\"{text_column}\": \"...\"}} (or be a chat conversation, "
+                             "{\"messages\": [{\"role\": ..., \"content\": ...}, ...]}).")
         if doc := clean_text(text): yield doc
 
 def read_file(path:str|Path,  # one corpus file
