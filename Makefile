@@ -10,7 +10,7 @@ PORT ?= 8000
 RADON_MODEL ?= checkpoints/radon-tiny
 export RADON_MODEL
 
-.PHONY: help install export check test serve demo-model lab docker clean
+.PHONY: help install export check test test-learner test-browser docs serve demo-model lab docker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -43,6 +43,18 @@ check: install  ## fail if nbdev_export or nbdev_clean would change a tracked fi
 test: check  ## set up, check export and cleanliness, then run every notebook (nbdev_test)
 	$(BIN)/nbdev_test --n_workers 2 --timing
 
+# NB='00_core 05_data' runs only those; NB_ARGS='--write' saves them executed (outputs kept, cleaned).
+NB ?=
+NB_ARGS ?=
+test-learner: install  ## run every notebook as a learner does: Run All in a fresh Jupyter kernel, IN_TEST unset
+	RADON_MODEL="$(abspath $(RADON_MODEL))" $(BIN)/python tools/run_notebooks.py $(NB_ARGS) $(NB)
+
+test-browser: install  ## JupyterLab's playground and the server's page in Chromium (needs: apt-get install chromium)
+	RADON_MODEL="$(abspath $(RADON_MODEL))" $(BIN)/python tools/browser_test.py
+
+docs: install  ## render the executed notebooks to a static HTML site in _docs/ (nbconvert; open _docs/index.html)
+	$(BIN)/python tools/build_docs.py --out _docs
+
 demo-model: install  ## train the tiny demo model into $(RADON_MODEL) if it is missing (~3 min on 2 cores)
 	@if [ -f "$(RADON_MODEL)/config.json" ]; then echo "demo model present: $(RADON_MODEL)"; else \
 	  data="data/sample_corpus.txt"; \
@@ -54,8 +66,12 @@ demo-model: install  ## train the tiny demo model into $(RADON_MODEL) if it is m
 serve: demo-model  ## serve $(RADON_MODEL) with uvicorn on $(HOST):$(PORT) (trains the demo model first if needed)
 	$(BIN)/uvicorn radon.api:app --host $(HOST) --port $(PORT)
 
-lab: install  ## JupyterLab on the workbook
-	$(BIN)/jupyter lab --notebook-dir nbs
+# tools/jupyter_server_config.py cleans every notebook JupyterLab saves as nbdev_clean does (outputs kept) and lets
+# root start it (containers run as root). The kernels run in nbs/, so RADON_MODEL goes to them as an absolute path.
+# LAB_ARGS passes more, e.g. make lab LAB_ARGS='--port 8889 --no-browser'.
+LAB_ARGS ?=
+lab: install  ## JupyterLab on the workbook (saved notebooks stay clean for make test; root allowed)
+	RADON_MODEL="$(abspath $(RADON_MODEL))" $(BIN)/jupyter lab --notebook-dir nbs --config tools/jupyter_server_config.py $(LAB_ARGS)
 
 docker:  ## build the image (needs a Docker engine)
 	docker build -t radon .
