@@ -365,7 +365,7 @@ def bench_serve(args) -> dict:
 import io, os, re, resource, threading
 
 def write_bench_corpus(path:Path, mb:float, seed:int=0) -> Path:
-    "About `mb` MB of documents at `path` (.txt, .jsonl, .txt.gz, .jsonl.zst or .parquet), written in pieces."
+    "About `mb` MB of documents at `path` (.txt, .jsonl, .txt.gz, .jsonl.zst, .parquet), in pieces."
     import gzip, random
     from radon.core import DATA_DIR
     from radon.corpus import read_documents
@@ -391,15 +391,16 @@ def write_bench_corpus(path:Path, mb:float, seed:int=0) -> Path:
     else: f = (gzip.open if path.suffix == '.gz' else open)(path, 'wt', encoding='utf-8')
     with f:
         while batch := documents(10_000):
-            f.write(''.join(json.dumps({'text': d}, ensure_ascii=False) + '\n' if jsonl else d + '\n\n'
-                            for d in batch))
+            if jsonl: f.write(''.join(json.dumps({'text': d}, ensure_ascii=False) + '\n' for d in batch))
+            else: f.write(''.join(d + '\n\n' for d in batch))
     return path
 
 class PeakMemory:
-    "Peak memory (MB) of this process and its children during a `with` block: their PSS summed, sampled."
-    def __init__(self, interval:float=0.2): self.interval, self.peak_mb, self.how = interval, 0.0, 'pss'
+    "Peak memory (MB) of this process and its children in a `with` block: their PSS summed, sampled."
+    def __init__(self, interval:float=0.2):
+        self.interval, self.peak_mb, self.how = interval, 0.0, 'pss'
     def sample(self) -> float:
-        "MB in use now by this process and its children (PSS; without psutil: this process's peak RSS)."
+        "MB in use now by this process and its children (PSS; without psutil: this one's peak RSS)."
         try: import psutil
         except ImportError:
             self.how = 'max rss of this process'
@@ -423,18 +424,18 @@ class PeakMemory:
 
 def _cpu_seconds() -> float:
     "CPU time of this process and its finished children (the workers, once the pool is closed)."
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in use)
 
 def _data_args(p):
-    p.add_argument('--mb', type=float, default=200, help='size of the generated corpus in MB (default 200)')
-    p.add_argument('--format', default='txt', choices=('txt', 'jsonl', 'txt.gz', 'jsonl.zst', 'parquet'),
-                   help='how the corpus is stored (default txt)')
-    p.add_argument('--workers', type=int, default=None, help='tokenizer processes (default: one per core)')
+    p.add_argument('--mb', type=float, default=200, help='MB of text to generate (default 200)')
+    p.add_argument('--format', default='txt', help='how the corpus is stored (default txt)',
+                   choices=('txt', 'jsonl', 'txt.gz', 'jsonl.zst', 'parquet'))
+    p.add_argument('--workers', type=int, default=None, help='tokenizer processes (default: 1 per core)')
     p.add_argument('--vocab-size', type=int, default=8000, help='tokenizer vocabulary (default 8000)')
     p.add_argument('--seed', type=int, default=0)
 
-@bench_command('data', help='tokenizing a generated corpus into the token cache: MB/s, tokens/s, peak memory',
+@bench_command('data', help='a generated corpus into the token cache: MB/s, tokens/s, peak memory',
                args=_data_args)
 def bench_data(args) -> dict:
     import tempfile
@@ -444,7 +445,8 @@ def bench_data(args) -> dict:
     from radon.tokenizer import train_tokenizer
     if not args.mb > 0: raise SystemExit(f"--mb must be > 0, got {args.mb}")
     if args.vocab_size < 1: raise SystemExit(f"--vocab-size must be >= 1, got {args.vocab_size}")
-    if args.workers is not None and args.workers < 0: raise SystemExit(f"--workers must be >= 0, got {args.workers}")
+    if args.workers is not None and args.workers < 0:
+        raise SystemExit(f"--workers must be >= 0, got {args.workers}")
     workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     tok = train_tokenizer(DATA_DIR/'sample_corpus.txt', args.vocab_size)
     with tempfile.TemporaryDirectory() as d:
@@ -456,10 +458,11 @@ def bench_data(args) -> dict:
                                  progress=sys.stderr.isatty())
             dt = time.perf_counter() - t0
         cpu, m = _cpu_seconds() - cpu0, tc.meta
-    tokens, text = sum(m['n_tokens'].values()), sum(m['n_bytes'].values())  # text: UTF-8 of the documents
+    tokens, text = sum(m['n_tokens'].values()), sum(m['n_bytes'].values())  # text: docs' UTF-8
     return {'text_mb': round(text / 1e6, 2), 'file_mb': round(size / 1e6, 2), 'format': args.format,
             'seconds': round(dt, 2), 'mb_s': round(text / 1e6 / dt, 2), 'tokens': tokens,
             'tokens_s': round(tokens / dt), 'cpu_seconds': round(cpu, 1),
             'mb_per_cpu_second': round(text / 1e6 / cpu, 2),
-            'docs': sum(m['n_docs'].values()), 'peak_memory_mb': round(mem.peak_mb), 'memory': mem.how,
+            'docs': sum(m['n_docs'].values()), 'peak_memory_mb': round(mem.peak_mb),
+            'memory': mem.how,
             'workers': workers, 'cpus': os.cpu_count(), 'vocab_size': len(tok)}
