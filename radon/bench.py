@@ -10,7 +10,8 @@ from typing import Callable
 # %% auto #0
 __all__ = ['BENCHES', 'GENERATE_CASES', 'bench_command', 'alternate', 'median', 'run_bench', 'bench_cli', 'bench_selftest',
            'GenerateCase', 'generate_case', 'gpt2_generate_case', 'bench_generate', 'bench_tokenizer', 'train_pair',
-           'bench_train', 't5_generate_case', 'serve_load', 'serve_burst', 'bench_serve']
+           'bench_train', 't5_generate_case', 'serve_load', 'serve_burst', 'bench_serve', 'write_bench_corpus',
+           'PeakMemory', 'bench_data']
 
 # %% ../nbs/12_bench.ipynb #ab4bae07
 BENCHES: dict[str, tuple[Callable, Callable|None, str]] = {}
@@ -359,3 +360,109 @@ def bench_serve(args) -> dict:
                     'vocab_size': info['vocab_size'], 'device': info['device'], 'clients': args.clients, 'requests': args.requests,
                     'max_new_tokens': args.max_new_tokens, 'batch_size': args.batch_size, 'queue': args.queue}
     return {k: res[k] for k in ('batched', 'unbatched', 'ratio', 'same_outputs', 'overload', 'setup')}
+
+# %% ../nbs/12_bench.ipynb #cd4d17fa
+import io, os, re, resource, threading
+
+def write_bench_corpus(path:Path, mb:float, seed:int=0) -> Path:
+    "About `mb` MB of documents at `path` (.txt, .jsonl, .txt.gz, .jsonl.zst, .parquet), in pieces."
+    import gzip, random
+    from radon.core import DATA_DIR
+    from radon.corpus import read_documents
+    docs = read_documents(DATA_DIR/'sample_corpus.txt')
+    sents = [s for d in docs for s in re.split(r'(?<=[.!?…])\s+', d) if s]
+    rng, target, done = random.Random(seed), int(mb * 1e6), 0
+    def documents(n:int) -> list[str]:
+        nonlocal done
+        out = []
+        while done < target and len(out) < n:
+            out.append(' '.join(rng.choice(sents) for _ in range(rng.randint(3, 12))))
+            done += len(out[-1].encode('utf-8')) + 2
+        return out
+    if path.suffix == '.parquet':
+        import pyarrow as pa, pyarrow.parquet as pq
+        with pq.ParquetWriter(path, pa.schema([('text', pa.string())])) as w:
+            while batch := documents(10_000): w.write_table(pa.table({'text': batch}))
+        return path
+    jsonl = '.jsonl' in path.suffixes
+    if path.suffix == '.zst':
+        import pyarrow as pa
+        f = io.TextIOWrapper(pa.output_stream(str(path), compression='zstd'), encoding='utf-8')
+    else: f = (gzip.open if path.suffix == '.gz' else open)(path, 'wt', encoding='utf-8')
+    with f:
+        while batch := documents(10_000):
+            if jsonl: f.write(''.join(json.dumps({'text': d}, ensure_ascii=False) + '\n' for d in batch))
+            else: f.write(''.join(d + '\n\n' for d in batch))
+    return path
+
+class PeakMemory:
+    "Peak memory (MB) of this process and its children in a `with` block: their PSS summed, sampled."
+    def __init__(self, interval:float=0.2):
+        self.interval, self.peak_mb, self.how = interval, 0.0, 'pss'
+    def sample(self) -> float:
+        "MB in use now by this process and its children (PSS; without psutil: this one's peak RSS)."
+        try: import psutil
+        except ImportError:
+            self.how = 'max rss of this process'
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+        me, total = psutil.Process(), 0
+        for proc in [me, *me.children(recursive=True)]:
+            try: total += proc.memory_full_info().pss
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess): pass
+        return total / 1e6
+    def _watch(self):
+        while not self._stop.wait(self.interval): self.peak_mb = max(self.peak_mb, self.sample())
+    def __enter__(self):
+        self.peak_mb, self._stop = self.sample(), threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self.sample())
+
+def _cpu_seconds() -> float:
+    "CPU time of this process and its finished children (the workers, once the pool is closed)."
+    use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in use)
+
+def _data_args(p):
+    p.add_argument('--mb', type=float, default=200, help='MB of text to generate (default 200)')
+    p.add_argument('--format', default='txt', help='how the corpus is stored (default txt)',
+                   choices=('txt', 'jsonl', 'txt.gz', 'jsonl.zst', 'parquet'))
+    p.add_argument('--workers', type=int, default=None, help='tokenizer processes (default: 1 per core)')
+    p.add_argument('--vocab-size', type=int, default=8000, help='tokenizer vocabulary (default 8000)')
+    p.add_argument('--seed', type=int, default=0)
+
+@bench_command('data', help='a generated corpus into the token cache: MB/s, tokens/s, peak memory',
+               args=_data_args)
+def bench_data(args) -> dict:
+    import tempfile
+    from radon.core import DATA_DIR
+    from radon.corpus import input_bytes
+    from radon.data import tokenize_corpus
+    from radon.tokenizer import train_tokenizer
+    if not args.mb > 0: raise SystemExit(f"--mb must be > 0, got {args.mb}")
+    if args.vocab_size < 1: raise SystemExit(f"--vocab-size must be >= 1, got {args.vocab_size}")
+    if args.workers is not None and args.workers < 0:
+        raise SystemExit(f"--workers must be >= 0, got {args.workers}")
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
+    tok = train_tokenizer(DATA_DIR/'sample_corpus.txt', args.vocab_size)
+    with tempfile.TemporaryDirectory() as d:
+        path = write_bench_corpus(Path(d)/f'corpus.{args.format}', args.mb, args.seed)
+        size = input_bytes(path)
+        with PeakMemory() as mem:
+            t0, cpu0 = time.perf_counter(), _cpu_seconds()
+            tc = tokenize_corpus(path, tok, cache_dir=Path(d)/'cache', workers=workers,
+                                 progress=sys.stderr.isatty())
+            dt = time.perf_counter() - t0
+        cpu, m = _cpu_seconds() - cpu0, tc.meta
+    tokens, text = sum(m['n_tokens'].values()), sum(m['n_bytes'].values())  # text: docs' UTF-8
+    return {'text_mb': round(text / 1e6, 2), 'file_mb': round(size / 1e6, 2), 'format': args.format,
+            'seconds': round(dt, 2), 'mb_s': round(text / 1e6 / dt, 2), 'tokens': tokens,
+            'tokens_s': round(tokens / dt), 'cpu_seconds': round(cpu, 1),
+            'mb_per_cpu_second': round(text / 1e6 / cpu, 2),
+            'docs': sum(m['n_docs'].values()), 'peak_memory_mb': round(mem.peak_mb),
+            'memory': mem.how,
+            'workers': workers, 'cpus': os.cpu_count(), 'vocab_size': len(tok)}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_corpus.ipynb #e77c6f07
 from __future__ import annotations
-import glob, json, os, re, sys
+import glob, gzip, io, json, os, re, sys, zlib
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -13,15 +13,63 @@ from tqdm import tqdm
 from .core import get_logger
 
 # %% auto #0
-__all__ = ['CORPUS_SUFFIXES', 'MAX_DOC_CHARS', 'sniff_format', 'find_files', 'clean_text', 'read_file', 'read_documents']
+__all__ = ['CORPUS_SUFFIXES', 'COMPRESSIONS', 'ENCODING_ERRORS', 'MAX_DOC_CHARS', 'sniff_format', 'find_files', 'clean_text',
+           'read_file', 'input_bytes', 'progress_bar', 'read_documents']
 
 # %% ../nbs/00a_corpus.ipynb #25120629
 CORPUS_SUFFIXES = ('.txt', '.text', '.jsonl')  # what a folder contributes, besides fortune files
+COMPRESSIONS = {'.gz': 'gzip', '.zst': 'zstd', '.zstd': 'zstd'}  # read as the text inside
+ENCODING_ERRORS = ('strict', 'replace', 'ignore')  # what to do with bytes that are not UTF-8
 _SNIFF_BYTES = 1 << 16
 _FORTUNE_SEP = re.compile(rb'(?m)^%\r?$')
+_MAGIC = {'gzip': re.compile(rb'\x1f\x8b'),  # zstd: a frame, or a skippable frame
+          'zstd': re.compile(rb'\x28\xb5\x2f\xfd|[\x50-\x5f]\x2a\x4d\x18')}
+
+def _compression(path:Path) -> str|None: return COMPRESSIONS.get(path.suffix.lower())
+
+def _text_suffix(path:Path) -> str:
+    "The suffix that names the text format: '.jsonl' for `a.jsonl` and for `a.jsonl.gz`."
+    return Path(path.stem).suffix.lower() if _compression(path) else path.suffix.lower()
+
+def _pyarrow(what:str):
+    "pyarrow, imported on first use (only Parquet, zstd and datasets inputs need it)."
+    try: import pyarrow, pyarrow.parquet
+    except ImportError:
+        raise ValueError(f"Reading {what} needs pyarrow: `pip install pyarrow`.") from None
+    return pyarrow
+
+def _open(path:Path):
+    "A binary stream of the text in `path` (decompressed) and the file beneath it."
+    raw, kind = open(path, 'rb'), _compression(path)
+    if kind == 'gzip': return gzip.GzipFile(fileobj=raw), raw
+    if kind == 'zstd':
+        return io.BufferedReader(_pyarrow('zstd files').CompressedInputStream(raw, 'zstd')), raw
+    return raw, raw
+
+def _damaged(path:Path, e:Exception, offset:int) -> ValueError:
+    return ValueError(f"{path} is not valid {_compression(path)} data ({e}; read {offset} bytes of "
+                      "text): the file is damaged or cut short. Compress it again, or leave it out.")
 
 def _head(path:Path) -> bytes:
-    with open(path, 'rb') as f: return f.read(_SNIFF_BYTES)
+    "The first 64 KB of the text in `path`; an empty or damaged compressed file is an error."
+    if kind := _compression(path):
+        with open(path, 'rb') as f: magic = f.read(4)
+        if not magic:
+            raise ValueError(f"{path} is empty (0 bytes): a {path.suffix} file must hold "
+                             f"{kind}-compressed text. Leave it out.")
+        if not _MAGIC[kind].match(magic):
+            raise ValueError(f"{path} is not {kind} data (it starts with 0x{magic.hex()}): "
+                             f"compress it with {kind}, or drop {path.suffix} from its name if it is "
+                             "plain text.")
+    stream, raw = _open(path)
+    try:
+        with raw, stream: head = stream.read(_SNIFF_BYTES)
+    except (OSError, EOFError, zlib.error) as e:
+        if not kind: raise
+        raise _damaged(path, e, 0) from None
+    if kind and not head:
+        raise ValueError(f"{path} holds no text: it decompresses to nothing. Leave it out.")
+    return head
 
 def _bad_byte(head:bytes) -> int|None:
     "Offset of the first byte of `head` that is not UTF-8 (a character cut at 64 KB is fine)."
@@ -30,48 +78,116 @@ def _bad_byte(head:bytes) -> int|None:
         if len(head) < _SNIFF_BYTES or e.start < len(head) - 3: return e.start
     return None
 
-def _format_of(path:Path, head:bytes) -> str:
-    if path.suffix.lower() == '.jsonl': return 'jsonl'
-    return 'fortune' if _FORTUNE_SEP.search(head) else 'text'
+# %% ../nbs/00a_corpus.ipynb #04e95650
+def _check_column(where, schema, text_column:str):
+    "`text_column` must be a string column of `schema`; else an error naming the columns there are."
+    pa = _pyarrow('tables')
+    t = schema.field(text_column).type if text_column in schema.names else None
+    if t is None or not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        cols = ', '.join(f'{f.name} ({f.type})' for f in schema) or 'none'
+        raise ValueError(f"{where} has no string column {text_column!r}; its columns: {cols}. Name "
+                         "the column that holds the text with text_column (--text-column).")
 
-def sniff_format(path:str|Path) -> str|None:
-    "'jsonl', 'fortune' or 'text' for a UTF-8 text file (by suffix, then content); None if binary."
-    head = _head(Path(path))
-    if b'\x00' in head or _bad_byte(head) is not None: return None
-    return _format_of(Path(path), head)
+def _parquet_schema(path:Path, text_column:str):
+    "Check that `path` is a Parquet file with the string column `text_column`."
+    try: schema = _pyarrow('Parquet files').parquet.read_schema(path)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} is not a Parquet file ({e}).") from None
+    _check_column(path, schema, text_column)
 
-# %% ../nbs/00a_corpus.ipynb #9295bdbb
-def _not_utf8(path, offset:int, byte:int) -> ValueError:
-    return ValueError(f"{path} is not UTF-8 text: byte 0x{byte:02x} at offset {offset} cannot be "
-                      "decoded. Convert the file to UTF-8 (e.g. `iconv -f cp1251 -t utf-8`) or leave "
-                      "it out.")
+def _is_dataset(p:Path) -> bool:
+    "A folder written by `datasets`' save_to_disk: a Dataset or a DatasetDict."
+    return p.is_dir() and ((p/'state.json').is_file() or (p/'dataset_dict.json').is_file())
 
-def _text_format(path:Path) -> str:
-    "The format of a file named directly; a binary or non-UTF-8 file is an error."
+def _dataset_files(d:Path, text_column:str) -> list[Path]:
+    "The Arrow files of a `datasets` Dataset folder, checked to hold a string `text_column`."
+    pa = _pyarrow('datasets folders')
+    if (d/'dataset_dict.json').is_file():
+        splits = sorted(p.name for p in d.iterdir() if _is_dataset(p)) or ['SPLIT']
+        raise ValueError(f"{d} is a DatasetDict (splits: {', '.join(splits)}), not one Dataset: give "
+                         f"the folder of the split to read, e.g. {d/splits[0]}.")
+    try: files = [d/f['filename'] for f in json.loads((d/'state.json').read_text())['_data_files']]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{d} is not a Dataset folder written by `datasets` save_to_disk: its "
+                         f"state.json does not list its data files ({e!r}).") from None
+    missing = [f.name for f in files if not f.is_file()]
+    if missing or not files:
+        gone = ', '.join(missing) or 'no data files'
+        raise ValueError(f"{d} is an incomplete Dataset folder: {gone} missing. Save the dataset again "
+                         "with save_to_disk.")
+    try:
+        with pa.memory_map(str(files[0])) as src: schema = pa.ipc.open_stream(src).schema
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{files[0]} is not an Arrow file written by `datasets` ({e}).") from None
+    _check_column(d, schema, text_column)
+    return files
+
+# %% ../nbs/00a_corpus.ipynb #acae2e0d
+def _not_utf8(path:Path, offset:int, byte:int) -> ValueError:
+    where = ' of the decompressed text' if _compression(path) else ''
+    return ValueError(f"{path} is not UTF-8 text: byte 0x{byte:02x} at offset {offset}{where} cannot "
+                      "be decoded. Convert the file to UTF-8 (e.g. `iconv -f cp1251 -t utf-8`), leave "
+                      "it out, or read it with encoding_errors='replace' (--encoding-errors replace).")
+
+def _check_errors(encoding_errors:str):
+    if encoding_errors not in ENCODING_ERRORS:
+        raise ValueError(f"encoding_errors={encoding_errors!r} is not known: use one of "
+                         f"{', '.join(ENCODING_ERRORS)}.")
+
+def _format(path:Path, text_column:str='text', errors:str='strict') -> str:
+    "The format of one corpus input, checked: 'text', 'fortune', 'jsonl', 'parquet' or 'datasets'."
+    if path.is_dir():
+        _dataset_files(path, text_column)
+        return 'datasets'
+    if path.suffix.lower() == '.parquet':
+        _parquet_schema(path, text_column)
+        return 'parquet'
     head = _head(path)
     if b'\x00' in head:
         raise ValueError(f"{path} is not a UTF-8 text file (it holds NUL bytes): give .txt, .jsonl "
                          "or fortune files.")
-    if (bad := _bad_byte(head)) is not None: raise _not_utf8(path, bad, head[bad])
-    return _format_of(path, head)
+    if errors == 'strict' and (bad := _bad_byte(head)) is not None:
+        raise _not_utf8(path, bad, head[bad])
+    if _text_suffix(path) == '.jsonl': return 'jsonl'
+    return 'fortune' if _FORTUNE_SEP.search(head) else 'text'
 
-def _folder_files(d:Path) -> list[Path]:
-    "Corpus files under folder `d`: .txt/.text/.jsonl and fortune files; no hidden or binary files."
-    out = []
+def sniff_format(path:str|Path,  # a file, or a `datasets` folder
+                 text_column:str='text',  # the column Parquet and datasets inputs must have
+                 encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
+                ) -> str|None:
+    "'text', 'fortune', 'jsonl', 'parquet' or 'datasets' for an input we can read; else None."
+    try: return _format(Path(path), text_column, encoding_errors)
+    except ValueError: return None
+
+# %% ../nbs/00a_corpus.ipynb #9295bdbb
+def _take(f:Path, text_column:str, errors:str, pattern:bool) -> bool:
+    "Whether a file in a folder (or matched by a pattern) is corpus; a corpus name failing is logged."
+    if f.suffix == '.dat' or not f.is_file(): return False
+    wanted = _text_suffix(f) in CORPUS_SUFFIXES or f.suffix.lower() == '.parquet'
+    if _compression(f) and not (wanted or pattern): return False
+    try: kind = _format(f, text_column, errors)
+    except ValueError as e:
+        if wanted: get_logger('radon.corpus').warning(f"skipping {f}: {e}")
+        return False
+    return wanted or pattern or kind == 'fortune'
+
+def _folder_files(d:Path, text_column:str, errors:str) -> list[Path]:
+    "Corpus files under folder `d`, sorted; no hidden files, no datasets folders."
+    out, datasets, log = [], [], get_logger('radon.corpus')
     for f in sorted(d.rglob('*')):
         hidden = any(p.startswith('.') for p in f.relative_to(d).parts)
-        if hidden or f.suffix == '.dat' or not f.is_file(): continue
-        kind, wanted = sniff_format(f), f.suffix.lower() in CORPUS_SUFFIXES
-        if kind == 'fortune' or (kind is not None and wanted): out.append(f)
-        elif kind is None and wanted:
-            get_logger('radon.corpus').warning(f"skipping {f}: it is not UTF-8 text")
+        if hidden or any(s in f.parents for s in datasets): continue
+        if _is_dataset(f):
+            datasets.append(f)
+            log.warning(f"skipping the datasets folder {f}: name it to read it")
+        elif _take(f, text_column, errors, pattern=False): out.append(f)
     return out
 
-def _expand(spec:str) -> list[Path]:
-    "The corpus files one input names: a file, a folder or a glob pattern."
+def _expand(spec:str, text_column:str, errors:str) -> list[Path]:
+    "The corpus inputs one item names: a file, a datasets folder, a folder or a glob pattern."
     p = Path(spec).expanduser()
-    if p.is_file():
-        _text_format(p)
+    if p.is_file() or _is_dataset(p):
+        _format(p, text_column, errors)
         return [p]
     if p.is_dir(): hits = [p]
     elif any(c in spec for c in '*?['):
@@ -80,25 +196,30 @@ def _expand(spec:str) -> list[Path]:
         if not hits:
             raise FileNotFoundError(f"No corpus files in {spec!r}: the pattern matches no files.")
     else:
-        raise FileNotFoundError(f"No data at {p}: {p.name} does not exist; give text files, folders or glob "
-                                "patterns.")
+        raise FileNotFoundError(f"No data at {p}: {p.name} does not exist; give text files, folders or "
+                                "glob patterns.")
     found = []
     for h in hits:
-        if h.is_dir(): found += _folder_files(h)
-        elif h.is_file() and h.suffix != '.dat' and sniff_format(h) is not None: found.append(h)
+        if _is_dataset(h): found += _expand(str(h), text_column, errors)
+        elif h.is_dir(): found += _folder_files(h, text_column, errors)
+        elif _take(h, text_column, errors, pattern=True): found.append(h)
     if not found:
-        raise ValueError(f"No corpus files in {spec!r}: it holds no text. Give .txt, .text, .jsonl "
-                         "(a \"text\" field per line) or fortune files (entries between '%' lines).")
+        raise ValueError(f"No corpus files in {spec!r}: it holds no text. Give .txt, .text or .jsonl "
+                         "files (a \"text\" field per line), fortune files (entries between '%' lines), "
+                         ".parquet files, any of these compressed (.gz, .zst), or a datasets folder.")
     return found
 
 def find_files(inputs:str|Path|Iterable[str|Path],  # files, folders or glob patterns
+               text_column:str='text',  # the column Parquet and datasets inputs must have
+               encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
               ) -> list[Path]:
-    "The corpus files named by `inputs`, in order, each once."
+    "The corpus files (and datasets folders) named by `inputs`, checked, in order, each once."
+    _check_errors(encoding_errors)
     if isinstance(inputs, (str, os.PathLike)): inputs = [inputs]
     inputs, out, seen = list(inputs), [], set()
     if not inputs:
         raise ValueError("No corpus given: pass at least one file, folder or glob pattern.")
-    for f in (f for spec in inputs for f in _expand(str(spec))):
+    for f in (f for spec in inputs for f in _expand(str(spec), text_column, encoding_errors)):
         if (key := f.resolve()) not in seen:
             seen.add(key)
             out.append(f)
@@ -116,24 +237,30 @@ def clean_text(s:str) -> str:
 # %% ../nbs/00a_corpus.ipynb #d0b216aa
 _LINE_END = re.compile('(?<=\n)')  # splits after each newline
 
-def _lines(path:Path, on_bytes:Callable[[int], object]|None=None) -> Iterator[str]:
-    "The lines of a UTF-8 file, each ending in '\\n'; a bad byte is an error naming its offset."
-    offset = reported = 0
-    with open(path, 'rb') as f:
-        for raw in f:
-            try: line = raw.decode('utf-8')
-            except UnicodeDecodeError as e:
-                raise _not_utf8(path, offset + e.start, raw[e.start]) from None
-            if not offset: line = line.removeprefix('\ufeff')
-            offset += len(raw)
-            if on_bytes and offset - reported >= 1 << 20:
-                on_bytes(offset - reported)
-                reported = offset
-            if '\r' in line:  # \r\n and a lone \r (old Mac files) end lines too
-                line = line.replace('\r\n', '\n').replace('\r', '\n')
-                yield from filter(None, _LINE_END.split(line))
-            else: yield line
-    if on_bytes: on_bytes(offset - reported)
+def _lines(path:Path, errors:str='strict', on_bytes:Callable|None=None) -> Iterator[str]:
+    "The lines of a text file (decompressed), each ending in '\\n'; a bad byte is an error with its offset."
+    offset = done = next_report = 0
+    stream, raw = _open(path)
+    with raw, stream:
+        try:
+            for b in stream:
+                try: line = b.decode('utf-8', errors)
+                except UnicodeDecodeError as e:
+                    raise _not_utf8(path, offset + e.start, b[e.start]) from None
+                if not offset: line = line.removeprefix('\ufeff')
+                offset += len(b)
+                if on_bytes and offset >= next_report:
+                    pos = raw.tell()
+                    on_bytes(pos - done)
+                    done, next_report = pos, offset + (1 << 20)
+                if '\r' in line:  # \r\n and a lone \r (old Mac files) end lines too
+                    line = line.replace('\r\n', '\n').replace('\r', '\n')
+                    yield from filter(None, _LINE_END.split(line))
+                else: yield line
+        except (OSError, EOFError, zlib.error) as e:
+            if not _compression(path): raise
+            raise _damaged(path, e, offset) from None
+    if on_bytes: on_bytes(path.stat().st_size - done)
 
 def _blocks(lines:Iterable[str], is_sep:Callable[[str], bool]) -> Iterator[str]:
     "Cleaned documents: runs of lines between separators, cut after MAX_DOC_CHARS; no empty ones."
@@ -170,24 +297,72 @@ def _jsonl(path:Path, lines:Iterable[str], text_column:str) -> Iterator[str]:
                              "{\"messages\": [{\"role\": ..., \"content\": ...}, ...]}).")
         if doc := clean_text(text): yield doc
 
-def read_file(path:str|Path,  # one corpus file
-              text_column:str='text',  # the field of a JSON-lines object that holds the document
+def _parquet_batches(path:Path, text_column:str) -> Iterator:
+    "(batch of rows of `text_column`, bytes of the file it stands for) of a Parquet file."
+    f = _pyarrow('Parquet files').parquet.ParquetFile(path)
+    size, rows, seen, done = path.stat().st_size, max(f.metadata.num_rows, 1), 0, 0
+    for batch in f.iter_batches(batch_size=1024, columns=[text_column]):
+        seen += batch.num_rows
+        yield batch, size * seen // rows - done
+        done = size * seen // rows
+
+def _arrow_batches(d:Path, text_column:str) -> Iterator:
+    "(batch of rows, bytes of the file read for it) of the Arrow files of a datasets folder."
+    pa = _pyarrow('datasets folders')
+    for f in _dataset_files(d, text_column):
+        with pa.memory_map(str(f)) as src:
+            done = 0
+            for batch in pa.ipc.open_stream(src):
+                yield batch, src.tell() - done
+                done = src.tell()
+        yield None, f.stat().st_size - done
+
+def _table_docs(batches:Iterator, text_column:str, on_bytes) -> Iterator[str]:
+    "The cleaned, non-empty texts of the `text_column` of record batches."
+    for batch, nbytes in batches:
+        if batch is not None:
+            for text in batch.column(text_column).to_pylist():
+                if text and (doc := clean_text(text)): yield doc
+        if on_bytes: on_bytes(nbytes)
+
+def read_file(path:str|Path,  # one corpus file, or a datasets folder
+              text_column:str='text',  # the JSON-lines field or table column holding the text
+              encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
               on_bytes:Callable[[int], object]|None=None,  # called now and then with bytes read
              ) -> Iterator[str]:
-    "The cleaned documents of one file: JSON lines' text, fortune entries or paragraphs."
+    "The cleaned documents of one input: paragraphs, fortune entries, JSON lines' or rows' text."
     path = Path(path)
-    kind, lines = _text_format(path), _lines(path, on_bytes)
+    _check_errors(encoding_errors)
+    kind = _format(path, text_column, encoding_errors)
+    if kind in ('parquet', 'datasets'):
+        batches = (_parquet_batches if kind == 'parquet' else _arrow_batches)(path, text_column)
+        return _table_docs(batches, text_column, on_bytes)
+    lines = _lines(path, encoding_errors, on_bytes)
     if kind == 'jsonl': return _jsonl(path, lines, text_column)
     if kind == 'fortune': return _blocks(lines, lambda l: l.strip() == '%')
     return _blocks(lines, lambda l: not l.strip())
 
 # %% ../nbs/00a_corpus.ipynb #db645c3b
+def input_bytes(path:str|Path) -> int:
+    "Bytes on disk of one corpus input (of the Arrow files of a datasets folder)."
+    p = Path(path)
+    return sum(f.stat().st_size for f in p.glob('*.arrow')) if p.is_dir() else p.stat().st_size
+
+def progress_bar(files:Iterable[Path], desc:str='reading corpus', progress:bool=True) -> tqdm:
+    "A progress bar on stderr over the bytes on disk of `files` (off when `progress` is False)."
+    return tqdm(total=sum(input_bytes(f) for f in files), unit='B', unit_scale=True, desc=desc,
+                disable=not progress, file=sys.stderr, leave=False)
+
 def read_documents(inputs:str|Path|Iterable[str|Path],  # files, folders or glob patterns
                    progress:bool=False,  # show a progress bar over the bytes read
-                   text_column:str='text',  # the field of JSON-lines objects holding the document
+                   text_column:str='text',  # the JSON-lines field or table column holding the text
+                   encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
+                   on_bytes:Callable[[int], object]|None=None,  # also told of the bytes read
                   ) -> Iterator[str]:
-    "Every cleaned document of every corpus file named by `inputs`, streamed."
-    files = find_files(inputs)
-    with tqdm(total=sum(f.stat().st_size for f in files), unit='B', unit_scale=True,
-              desc='reading corpus', disable=not progress, file=sys.stderr, leave=False) as bar:
-        for f in files: yield from read_file(f, text_column, bar.update)
+    "Every cleaned document of every corpus input named by `inputs`, streamed."
+    files = find_files(inputs, text_column, encoding_errors)
+    with progress_bar(files, progress=progress) as bar:
+        def seen(n:int):
+            bar.update(n)
+            if on_bytes: on_bytes(n)
+        for f in files: yield from read_file(f, text_column, encoding_errors, seen)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/05_data.ipynb #c8e6900c
 from __future__ import annotations
-import hashlib, json, time
+import contextlib, hashlib, json, multiprocessing, os, time
+from collections import deque
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -12,13 +13,13 @@ import numpy as np
 import torch
 
 from .core import DATA_DIR, atomic_dir, get_logger, radon_home
-from .corpus import find_files, read_documents
+from .corpus import find_files, input_bytes, progress_bar, read_documents
 
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'doc_hash', 'is_validation', 'default_cache_dir', 'token_dtype', 'corpus_fingerprint',
-           'tokenizer_fingerprint', 'encode_batch', 'TokenizedCorpus', 'tokenize_corpus', 'CausalLMBlocks',
-           'pad_sequences', 'collate_causal', 'random_spans_noise_mask', 'span_corrupt', 'sentinel_ids', 't5_lengths',
-           'SpanCorruptionBlocks', 'collate_seq2seq', 'BatchStream']
+           'tokenizer_fingerprint', 'encode_batch', 'TokenizedCorpus', 'SplitEncoder', 'tokenize_corpus',
+           'CausalLMBlocks', 'pad_sequences', 'collate_causal', 'random_spans_noise_mask', 'span_corrupt',
+           'sentinel_ids', 't5_lengths', 'SpanCorruptionBlocks', 'collate_seq2seq', 'BatchStream']
 
 # %% ../nbs/05_data.ipynb #ab810214
 def doc_hash(doc:str, salt:str='') -> float:
@@ -42,11 +43,12 @@ def token_dtype(vocab_size:int) -> np.dtype:
     return np.dtype(np.uint16 if vocab_size <= 65535 else np.uint32)
 
 def corpus_fingerprint(files:Iterable[Path]) -> str:
-    "A hash of the files' resolved paths, sizes and modification times."
+    "A hash of the files' resolved paths, sizes and modification times (a folder's: of its files)."
     h = hashlib.sha256()
-    for f in files:
-        st = Path(f).stat()
-        h.update(f"{Path(f).resolve()}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+    for f in map(Path, files):
+        for m in sorted(x for x in f.rglob('*') if x.is_file()) if f.is_dir() else [f]:
+            st = m.stat()
+            h.update(f"{m.resolve()}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -57,9 +59,10 @@ def tokenizer_fingerprint(tokenizer) -> str:
 
 # %% ../nbs/05_data.ipynb #6ce2bf6f
 def encode_batch(tokenizer, texts:list[str]) -> list[list[int]]:
-    "Token ids of each text, no special tokens added."
+    "Token ids of each text, no special tokens added (a HF tokenizer, or a `tokenizers.Tokenizer`)."
     bt = getattr(tokenizer, 'backend_tokenizer', None)
-    if bt is not None: return [e.ids for e in bt.encode_batch(texts, add_special_tokens=False)]
+    if hasattr(tokenizer, 'encode_batch_fast'): bt = tokenizer  # a tokenizers.Tokenizer
+    if bt is not None: return [e.ids for e in bt.encode_batch_fast(texts, add_special_tokens=False)]
     return tokenizer(texts, add_special_tokens=False)['input_ids']
 
 # %% ../nbs/05_data.ipynb #fd683122
@@ -84,61 +87,132 @@ class TokenizedCorpus:
         return (f"TokenizedCorpus({len(m['files'])} files, docs train/val {docs['train']}/"
                 f"{docs['val']}, tokens {toks['train']}/{toks['val']}, {m['dtype']}, {self.folder})")
 
-# %% ../nbs/05_data.ipynb #b278af12
-def _write_tokens(files, tokenizer, folder:Path, val_fraction, salt, dtype, batch_docs,
-                  progress) -> dict:
-    "Stream the documents of `files` into folder/train.bin and folder/val.bin; the counts."
-    eos = tokenizer.eos_token_id
-    counts = {k: {'train': 0, 'val': 0} for k in ('n_docs', 'n_tokens', 'n_bytes')}
-    outs = {s: open(folder/f'{s}.bin', 'wb') for s in ('train', 'val')}
-    def flush(batch):
-        for doc, ids in zip(batch, encode_batch(tokenizer, batch)):
-            split = 'val' if is_validation(doc, val_fraction, salt) else 'train'
-            arr = np.asarray(ids + [eos], dtype=dtype)
-            outs[split].write(arr.tobytes())
+# %% ../nbs/05_data.ipynb #6af5103f
+class SplitEncoder:
+    "Encode a batch of documents into the token bytes of each split (`</s>` after each) and their counts."
+    def __init__(self, tokenizer, eos_token_id:int, dtype, val_fraction:float, salt:str=''):
+        if isinstance(tokenizer, str):  # a tokenizer.json, as sent to worker processes
+            from tokenizers import Tokenizer
+            tokenizer = Tokenizer.from_str(tokenizer)
+        self.tokenizer, self.eos, self.dtype = tokenizer, eos_token_id, np.dtype(dtype)
+        self.val_fraction, self.salt = val_fraction, salt
+    def __call__(self, docs:list[str]) -> tuple[dict, dict]:
+        ids = {'train': [], 'val': []}
+        counts = {k: {'train': 0, 'val': 0} for k in ('n_docs', 'n_tokens', 'n_bytes')}
+        for doc, toks in zip(docs, encode_batch(self.tokenizer, docs)):
+            split = 'val' if is_validation(doc, self.val_fraction, self.salt) else 'train'
+            ids[split] += toks
+            ids[split].append(self.eos)
             counts['n_docs'][split] += 1
-            counts['n_tokens'][split] += len(arr)
+            counts['n_tokens'][split] += len(toks) + 1
             counts['n_bytes'][split] += len(doc.encode('utf-8'))  # for bits per byte
-    try:
-        batch = []
-        for doc in read_documents(files, progress=progress):
-            batch.append(doc)
-            if len(batch) >= batch_docs:
-                flush(batch)
-                batch = []
-        if batch: flush(batch)
+        return {s: np.array(v, dtype=self.dtype).tobytes() for s, v in ids.items()}, counts
+
+_ENCODER: SplitEncoder|None = None  # the one of a worker process
+
+def _start_worker(*args):
+    global _ENCODER
+    _ENCODER = SplitEncoder(*args)
+
+def _work(docs:list[str]): return _ENCODER(docs)
+
+def _pool(workers:int, args:tuple):
+    "A pool of `workers` processes, each with a SplitEncoder(*args); a null context for 0 workers."
+    if workers < 1: return contextlib.nullcontext()
+    fork = 'fork' in multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context('fork' if fork else 'spawn')
+    old = os.environ.get('TOKENIZERS_PARALLELISM')
+    os.environ['TOKENIZERS_PARALLELISM'] = 'false'  # one thread per worker, no warning about forking
+    try: return ctx.Pool(workers, _start_worker, args)
     finally:
-        for o in outs.values(): o.close()
+        if old is None: del os.environ['TOKENIZERS_PARALLELISM']
+        else: os.environ['TOKENIZERS_PARALLELISM'] = old
+
+def _batches(docs:Iterable[str], batch_docs:int, batch_chars:int=1 << 20) -> Iterator[list[str]]:
+    "Lists of at most `batch_docs` documents and about `batch_chars` characters."
+    batch, n = [], 0
+    for d in docs:
+        batch.append(d)
+        n += len(d)
+        if len(batch) >= batch_docs or n >= batch_chars:
+            yield batch
+            batch, n = [], 0
+    if batch: yield batch
+
+# %% ../nbs/05_data.ipynb #b278af12
+def _write_tokens(docs:Iterable[str], tokenizer, folder:Path, val_fraction, salt, dtype, batch_docs,
+                  workers:int, bar) -> dict:
+    "Encode `docs` into folder/train.bin and folder/val.bin, in order, with `workers` processes; the counts."
+    counts = {k: {'train': 0, 'val': 0} for k in ('n_docs', 'n_tokens', 'n_bytes')}
+    bt = getattr(tokenizer, 'backend_tokenizer', None)
+    spec = bt.to_str() if workers and bt is not None else tokenizer  # workers get tokenizer.json
+    args, t0 = (spec, tokenizer.eos_token_id, dtype, val_fraction, salt), time.perf_counter()
+    def write(result):
+        data, c = result
+        for s, b in data.items(): outs[s].write(b)
+        for k, v in c.items():
+            for s in v: counts[k][s] += v[s]
+        rate = sum(counts['n_tokens'].values()) / max(time.perf_counter() - t0, 1e-9)
+        bar.set_postfix_str(f"{rate / 1e3:,.0f}k tokens/s", refresh=False)
+    with contextlib.ExitStack() as stack:
+        outs = {s: stack.enter_context(open(folder/f'{s}.bin', 'wb')) for s in ('train', 'val')}
+        pool, pending = stack.enter_context(_pool(workers, args)), deque()
+        encode = SplitEncoder(*args) if pool is None else None
+        for batch in _batches(docs, batch_docs):
+            if pool is None:
+                write(encode(batch))
+                continue
+            pending.append(pool.apply_async(_work, (batch,)))
+            if len(pending) > 2 * workers: write(pending.popleft().get())
+        while pending: write(pending.popleft().get())
+    bar.refresh()  # shows the last rate
     return counts
 
 # %% ../nbs/05_data.ipynb #09c7f1b9
-def tokenize_corpus(paths, tokenizer, cache_dir:str|Path|None=None, val_fraction:float=0.05,
-                    salt:str='', batch_docs:int=512, progress:bool=False) -> TokenizedCorpus:
+def tokenize_corpus(paths, tokenizer,
+                    cache_dir:str|Path|None=None,  # default: RADON_HOME/.cache
+                    val_fraction:float=0.05,  # documents held out for validation (by hash)
+                    salt:str='',  # another salt, another split
+                    batch_docs:int=512,  # documents per batch sent to a worker
+                    progress:bool=False,  # progress bar on stderr: bytes read, tokens per second
+                    text_column:str='text',  # the JSON-lines field or table column holding the text
+                    encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
+                    workers:int|None=None,  # processes; 0: this one; None: one per core from 4 MB
+                   ) -> TokenizedCorpus:
     "Tokenize the corpus at `paths` into a cached, memory-mapped train/validation token stream."
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
     if tokenizer.eos_token_id is None:
         raise ValueError("The tokenizer has no EOS token: it is needed between documents.")
-    files = find_files(paths)
+    files = find_files(paths, text_column, encoding_errors)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     parts = (CACHE_VERSION, corpus_fingerprint(files), tokenizer_fingerprint(tokenizer),
-             repr(val_fraction), salt)
+             repr(val_fraction), salt, text_column, encoding_errors)
     key = hashlib.sha256('|'.join(map(str, parts)).encode()).hexdigest()[:20]
     folder, log = cache/f'tokens-{key}', get_logger('radon.data')
     if (folder/'meta.json').exists():
         log.info(f"reusing the tokenized corpus in {folder}")
         return TokenizedCorpus(folder)
-    t0, dtype = time.perf_counter(), token_dtype(len(tokenizer))
-    with atomic_dir(folder, replace=False) as tmp:  # if another process finishes first, use theirs
-        counts = _write_tokens(files, tokenizer, tmp, val_fraction, salt, dtype, batch_docs, progress)
-        meta = {'version': CACHE_VERSION, 'key': key, 'dtype': dtype.name, 'vocab_size': len(tokenizer),
-                'eos_token_id': tokenizer.eos_token_id, 'val_fraction': val_fraction, 'salt': salt,
-                **counts, 'files': [{'path': str(f.resolve()), 'size': f.stat().st_size}
-                                    for f in files]}
+    size, dtype = sum(input_bytes(f) for f in files), token_dtype(len(tokenizer))
+    if workers is None: workers = (os.cpu_count() or 1) if size >= 4 << 20 else 0
+    t0 = time.perf_counter()
+    bar = progress_bar(files, 'tokenizing', progress)
+    with atomic_dir(folder, replace=False) as tmp, bar:
+        docs = read_documents(files, text_column=text_column, encoding_errors=encoding_errors,
+                              on_bytes=bar.update)
+        counts = _write_tokens(docs, tokenizer, tmp, val_fraction, salt, dtype, batch_docs, workers,
+                               bar)
+        meta = {'version': CACHE_VERSION, 'key': key, 'dtype': dtype.name,
+                'vocab_size': len(tokenizer), 'eos_token_id': tokenizer.eos_token_id,
+                'val_fraction': val_fraction, 'salt': salt,
+                'text_column': text_column, 'encoding_errors': encoding_errors, **counts,
+                'files': [{'path': str(f.resolve()), 'size': input_bytes(f)} for f in files]}
         (tmp/'meta.json').write_text(json.dumps(meta, indent=1, ensure_ascii=False))
-    log.info(f"tokenized {sum(counts['n_tokens'].values()):,} tokens from {len(files)} files in "
-             f"{time.perf_counter() - t0:.1f} s into {folder}")
+    dt, n = time.perf_counter() - t0, sum(counts['n_tokens'].values())
+    log.info(f"tokenized {n:,} tokens from {len(files)} files ({size / 1e6:.1f} MB) in {dt:.1f} s "
+             f"({size / 1e6 / dt:.2f} MB/s, {n / dt:,.0f} tokens/s, {workers} workers) into "
+             f"{folder}")
     return TokenizedCorpus(folder)
 
 # %% ../nbs/05_data.ipynb #2e4eacfa
@@ -251,7 +325,8 @@ class SpanCorruptionBlocks:
                  pad_token_id:int=0, noise_density:float=0.15, mean_noise_span_length:float=3.0,
                  seed:int=0, split:str='train'):
         density, span = noise_density, mean_noise_span_length
-        if not 0 < density < 1: raise ValueError(f"noise_density must be in (0, 1), got {density!r}.")
+        if not 0 < density < 1:
+            raise ValueError(f"noise_density must be in (0, 1), got {density!r}.")
         if span < 1: raise ValueError(f"mean_noise_span_length must be >= 1, got {span!r}.")
         self.raw_length, self.targets_length = t5_lengths(inputs_length, density, span)
         if len(tokens) < self.raw_length:

@@ -15,7 +15,7 @@ from transformers import BatchEncoding, PreTrainedTokenizerFast
 from fastcore.basics import patch
 
 from .core import atomic_dir
-from .corpus import find_files, read_documents
+from .corpus import ENCODING_ERRORS, find_files, input_bytes, read_documents
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'PAD_ID', 'UNK_ID', 'BOS_ID', 'EOS_ID', 'USER_SYMBOLS', 'RU_EN_ALPHABET', 'SENTINEL_RE',
@@ -334,17 +334,19 @@ def _check_out_dir(out:Path):
         raise ValueError(f"{out} already holds other files: give a new or empty folder (only a "
                          "folder holding nothing but tokenizer files is replaced).")
 
-def _train(inputs, vocab_size, out_dir=None, num_sentinels=100, num_threads=1, progress=False):
+def _train(inputs, vocab_size, out_dir=None, num_sentinels=100, num_threads=1, progress=False,
+           text_column='text', encoding_errors='strict'):
     "train_tokenizer, also returning the corpus statistics and lines (for the CLI summary)."
     out = Path(out_dir).expanduser() if out_dir is not None else None
     if out is not None: _check_out_dir(out)
-    files = find_files(inputs)
-    stats = {'files': len(files), 'bytes': sum(f.stat().st_size for f in files), 'docs': 0}
+    files = find_files(inputs, text_column, encoding_errors)
+    stats = {'files': len(files), 'bytes': sum(input_bytes(f) for f in files), 'docs': 0}
     def counted(docs):
         for d in docs:
             stats['docs'] += 1
             yield d
-    lines = list(_training_lines(counted(read_documents(files, progress=progress))))
+    docs = read_documents(files, progress, text_column, encoding_errors)
+    lines = list(_training_lines(counted(docs)))
     stats['lines'] = len(lines)
     if progress: print(f"training SentencePiece BPE: {len(lines)} lines, vocab {vocab_size}",
                        file=sys.stderr)
@@ -360,9 +362,12 @@ def train_tokenizer(inputs:str|Path|Iterable[str|Path],  # files, folders or glo
                     num_sentinels:int=100,  # T5 sentinels <extra_id_0>... for span corruption
                     num_threads:int=1,  # SentencePiece trainer threads (the pieces do not change)
                     progress:bool=False,  # progress bar while reading the corpus
+                    text_column:str='text',  # the JSON-lines field or table column holding the text
+                    encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
                    ) -> RadonTokenizer:
     "Train RADON's SentencePiece BPE tokenizer on your text; returns it as a RadonTokenizer."
-    return _train(inputs, vocab_size, out_dir, num_sentinels, num_threads, progress)[0]
+    return _train(inputs, vocab_size, out_dir, num_sentinels, num_threads, progress, text_column,
+                  encoding_errors)[0]
 
 # %% ../nbs/01_tokenizer.ipynb #85671ed5
 def train_tokenizer_cli(argv:list[str]|None=None) -> None:
@@ -372,16 +377,21 @@ def train_tokenizer_cli(argv:list[str]|None=None) -> None:
                                 "on your text.")
     p.add_argument('--input', nargs='+', required=True, metavar='PATH',
                    help='text files, folders or glob patterns: .txt, .jsonl (a "text" field per line), '
-                   'fortune files')
+                   'fortune files, .parquet, any of these gzip/zstd-compressed, datasets folders')
     p.add_argument('--vocab-size', type=int, required=True, metavar='N',
                    help='vocabulary size, special tokens included')
     p.add_argument('--out', required=True, metavar='DIR', help='folder to write the tokenizer to')
     p.add_argument('--num-sentinels', type=int, default=100, metavar='K',
                    help='T5 sentinel tokens to reserve (default 100)')
     p.add_argument('--threads', type=int, default=1, help='SentencePiece trainer threads (1)')
+    p.add_argument('--text-column', default='text', metavar='NAME',
+                   help='the JSON-lines field or Parquet/datasets column holding the text (default text)')
+    p.add_argument('--encoding-errors', default='strict', choices=ENCODING_ERRORS,
+                   help='bytes that are not UTF-8: stop (strict, the default), replace or ignore them')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     a = p.parse_args(argv)
-    try: tok, st, lines = _train(a.input, a.vocab_size, a.out, a.num_sentinels, a.threads, not a.quiet)
+    try: tok, st, lines = _train(a.input, a.vocab_size, a.out, a.num_sentinels, a.threads, not a.quiet,
+                                 a.text_column, a.encoding_errors)
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"radon-train-tokenizer: error: {e}") from None
     sample, n = [], 0
