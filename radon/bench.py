@@ -334,7 +334,7 @@ def serve_burst(url:str, body:dict, n:int) -> dict:
                args=_serve_args)
 def bench_serve(args) -> dict:
     import requests, tempfile
-    from radon.api import ServerProcess, random_checkpoint
+    from radon.testing import ServerProcess, tiny_checkpoint
     for name in ('clients', 'requests', 'max_new_tokens', 'batch_size', 'queue', 'overload', 'vocab_size'):
         if getattr(args, name) < 1: raise SystemExit(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.clients > args.batch_size + args.queue:
@@ -343,7 +343,7 @@ def bench_serve(args) -> dict:
     if args.model is None and not Path(args.config).is_file(): raise SystemExit(f"--config {args.config}: no such file")
     bodies = [{'inputs': p, 'parameters': {'max_new_tokens': args.max_new_tokens}} for p in _serve_prompts(args.requests)]
     with tempfile.TemporaryDirectory() as d:
-        model = Path(args.model) if args.model else random_checkpoint(Path(d)/'model', args.config, vocab_size=args.vocab_size)
+        model = Path(args.model) if args.model else tiny_checkpoint(Path(d)/'model', args.config, vocab_size=args.vocab_size)
         env = dict(RADON_MODEL=model, RADON_LOG_LEVEL='WARNING', **({'RADON_TORCH_THREADS': args.threads} if args.threads else {}))
         quiet = ('--log-level', 'warning', '--no-access-log')
         res, texts = {}, {}
