@@ -15,7 +15,8 @@ from .data import collate_causal, collate_seq2seq, is_validation
 
 # %% auto #0
 __all__ = ['CHAT_TOKENS', 'CHAT_TEMPLATE', 'end_token_id', 'add_chat_tokens', 'check_dialog', 'read_dialogs', 'fit_history',
-           'encode_chat', 'encode_chat_seq2seq', 'split_dialogs', 'ChatExamples', 'load_chat_base']
+           'encode_chat', 'encode_chat_seq2seq', 'split_dialogs', 'ChatExamples', 'NoChatTemplate',
+           'check_request_messages', 'chat_prompt', 'load_chat_base']
 
 # %% ../nbs/05a_chat.ipynb #92c150ea
 CHAT_TOKENS = {'system': '<|system|>', 'user': '<|user|>', 'assistant': '<|assistant|>',
@@ -184,6 +185,33 @@ class ChatExamples:
         "Pad a batch on the right: attention_mask 0 and labels -100 on the padding."
         fn = collate_causal if self.kind == 'gpt2' else collate_seq2seq
         return fn(examples, self.pad_id)
+
+# %% ../nbs/05a_chat.ipynb #888b34a8
+class NoChatTemplate(ValueError):
+    "The model's tokenizer has no chat template."
+
+def check_request_messages(messages) -> list[dict]:
+    "The messages of a chat request: an optional system turn, then user and assistant in turn, the user last."
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("messages must be a non-empty list of {'role', 'content'} objects")
+    turns = check_dialog(messages + [{'role': 'assistant', 'content': ''}], 'messages')[:-1]
+    return turns
+
+def chat_prompt(tokenizer, messages:list[dict], max_tokens:int) -> tuple[list[int], int]:
+    "(prompt ids ending in the assistant marker, messages dropped) for a conversation that ends with the user."
+    if not getattr(tokenizer, 'chat_template', None):
+        raise NoChatTemplate("This model has no chat template, so it cannot be served a conversation: fine-tune it "
+                             "with `radon-train --task chat` (which adds the template), or use /v1/completions.")
+    messages = check_request_messages(messages)
+    render = lambda msgs: tokenizer.apply_chat_template(msgs, tokenize=True, return_dict=True,
+                                                       add_generation_prompt=True)['input_ids']
+    pairs_last = messages + [{'role': 'assistant', 'content': ''}]  # fit_history counts whole exchanges
+    kept, dropped = fit_history(pairs_last, lambda m: len(render(m[:-1])), max_tokens)
+    ids = render(kept[:-1])
+    if len(ids) > max_tokens:
+        raise ValueError(f"the last message alone is {len(ids)} tokens, more than the limit of {max_tokens} "
+                         "input tokens: shorten it")
+    return ids, dropped
 
 # %% ../nbs/05a_chat.ipynb #3b023896
 _HF_KINDS = {'gpt2': 'GPT2LMHeadModel', 't5': 'T5ForConditionalGeneration'}
