@@ -16,7 +16,7 @@ from .data import collate_causal, collate_seq2seq, is_validation
 # %% auto #0
 __all__ = ['CHAT_TOKENS', 'CHAT_TEMPLATE', 'end_token_id', 'add_chat_tokens', 'check_dialog', 'read_dialogs', 'fit_history',
            'encode_chat', 'encode_chat_seq2seq', 'split_dialogs', 'ChatExamples', 'NoChatTemplate',
-           'check_request_messages', 'chat_prompt', 'load_chat_base']
+           'check_request_messages', 'chat_prompt', 'load_chat_base', 'memorize_dialogs']
 
 # %% ../nbs/05a_chat.ipynb #92c150ea
 CHAT_TOKENS = {'system': '<|system|>', 'user': '<|user|>', 'assistant': '<|assistant|>',
@@ -250,3 +250,25 @@ def load_chat_base(path:str|Path, device=None) -> tuple[torch.nn.Module, PreTrai
                          "folder.")
     _check_vocab_fits(tok, model, f"--init-from {p}")
     return model, tok
+
+# %% ../nbs/05a_chat.ipynb #dc09901c
+def memorize_dialogs(src:str|Path,        # checkpoint folder (RADON or plain HF GPT-2/T5)
+                     dest:str|Path,       # where the chat model is written
+                     dialogs:list[list[dict]],  # conversations to learn
+                     steps:int=200, lr:float=3e-3, block_size:int=128) -> Path:
+    "A chat model that answers `dialogs` word for word, saved to `dest`."
+    from radon.testing import save_model_folder
+    model, tok = load_chat_base(src)
+    add_chat_tokens(tok, model)
+    kind = 't5' if model.config.is_encoder_decoder else 'gpt2'
+    ds = ChatExamples([d[:i + 1] for d in dialogs for i, m in enumerate(d) if m['role'] == 'assistant'],
+                      tok, block_size, kind)
+    batch = ds.collate([ds.example(i) for i in range(len(ds))])
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    model.train()
+    with torch.enable_grad():
+        for _ in range(steps):
+            model(**batch).loss.backward()
+            opt.step()
+            opt.zero_grad()
+    return save_model_folder(model.eval(), tok, dest)

@@ -8,7 +8,8 @@ import difflib, importlib, inspect, json, os
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedModel
+from transformers import (AutoConfig, AutoModel, AutoTokenizer, GenerationConfig, PretrainedConfig,
+                          PreTrainedModel)
 
 from .core import get_device, get_dtype
 from .gpt2 import RadonGPT2Config, RadonGPT2LMHeadModel
@@ -299,6 +300,8 @@ def load_model(path:str|os.PathLike, device=None, dtype=None) -> tuple[PreTraine
                                       "its config (radon-export) or put the model's config.json beside it.")
         wf = path
     model = load_weights(build_model(config), sd, str(wf))
+    if (folder/'generation_config.json').is_file():  # e.g. a chat model's end-of-turn token
+        model.generation_config = GenerationConfig.from_pretrained(str(folder))
     dev = get_device(device)
     model = model.to(device=dev, dtype=get_dtype(dtype, dev)).eval()
     return model, _find_tokenizer(folder)
