@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio, collections, dataclasses, math, queue, random, threading, time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Any, Iterator, Protocol, runtime_checkable
 
 import torch
 
@@ -203,10 +203,12 @@ class TextGenerator(Protocol):
     modes: tuple[str, ...]        # the modes the model answers in: ('gpt2',), ('t5',) or both
     default_mode: str|None        # the mode of a request that names none
     limits: dict[str, Limits]     # per mode: what one request may ask for
+    tokenizer: Any                # the model's tokenizer (a chat model's has a chat template)
+    chat: bool                    # whether the model can be served conversations (chat template)
 
     @property
     def ready(self) -> bool: ...  # True when a request would be served now
-    def encode(self, text:str, mode:str) -> list[int]: ...  # the prompt ids the model sees
+    def encode(self, text:str, mode:str) -> list[int]: ...  # the prompt ids the model sees (or give ids)
     def decode(self, ids:list[int]) -> str: ...             # text of `ids`, specials left out
     async def generate(self, text:str, *, max_new_tokens:int=64, temperature:float=1.0,
                        top_k:int=0, top_p:float=1.0, repetition_penalty:float=1.0,
@@ -303,10 +305,8 @@ class GenerationEngine:
     def queue_size(self) -> int: return len(self._waiting)
 
     def __repr__(self):
-        model = self.model_id or 'no model'
-        return f"GenerationEngine({model}, {self.state}, modes={self.modes}, queue={self.queue_size})"
+        return f"GenerationEngine({self.model_id}, {self.state}, modes={self.modes}, queue={self.queue_size})"
 
-    # -- the model --------------------------------------------------------------------------
     def attach(self, model, tokenizer, model_id:str='model',
                model_path:str|None=None) -> GenerationEngine:
         "Serve `model` with `tokenizer` (already loaded) and start accepting requests."
@@ -320,10 +320,11 @@ class GenerationEngine:
         self.model_id, self.model_path = model_id, model_path
         self.modes = MODES[mt]
         self.default_mode = getattr(model.config, 'default_mode', None) or self.modes[0]
-        eos = model.config.eos_token_id
-        if eos is None: eos = tokenizer.eos_token_id
-        self.eos_ids = {eos} if isinstance(eos, int) else set(eos)
-        self.eos_id = min(self.eos_ids)
+        eos = tokenizer.eos_token_id if model.config.eos_token_id is None else model.config.eos_token_id
+        self.eos_id = eos if isinstance(eos, int) else min(eos)  # the document separator of prompts
+        ends = getattr(getattr(model, 'generation_config', None), 'eos_token_id', None) or ()
+        self.eos_ids = {self.eos_id} | ({ends} if isinstance(ends, int) else set(ends))  # + <|end|>
+        self.chat = bool(getattr(tokenizer, 'chat_template', None))  # it can be served conversations
         self.limits = {m: self._limits(m) for m in self.modes}
         self.start()
         return self
@@ -407,12 +408,12 @@ class GenerationEngine:
                    dtype=str(p.dtype).removeprefix('torch.'), device=str(p.device),
                    modes=list(self.modes), default_mode=self.default_mode, **dataclasses.asdict(lim),
                    max_batch_size=s.max_batch_size, max_queue=s.max_queue,
-                   batching={mo: batching(mo) for mo in self.modes}, radon_version=radon.__version__)
+                   batching={mo: batching(mo) for mo in self.modes}, chat=self.chat,
+                   radon_version=radon.__version__)
         if len(self.modes) > 1:
             out['limits'] = {mo: dataclasses.asdict(l) for mo, l in self.limits.items()}
         return out
 
-    # -- requests ---------------------------------------------------------------------------
     def encode(self, text:str, mode:str) -> list[int]:
         "Prompt ids for `mode`: `</s>` + text for gpt2, text + `</s>` for t5."
         ids = self.tokenizer(text, add_special_tokens=False)['input_ids']
@@ -429,8 +430,8 @@ class GenerationEngine:
             return NotReady('The server is shutting down.')
         return NotReady('The model is still loading: retry in a few seconds.', retry_after=2)
 
-    def prepare(self, text:str, **params) -> Row:
-        "Validate `text` and `params` (see `GenerationParams`) and tokenize: a request to queue."
+    def prepare(self, text:str|list[int], **params) -> Row:
+        "Validate `text` (or prompt ids, used as they are) and `params`, tokenize: a request to queue."
         if not self.ready: raise self.not_ready_error()
         try: p = GenerationParams(**params)
         except TypeError as e: raise InvalidRequest(f"unknown parameter: {e}") from None
@@ -442,9 +443,10 @@ class GenerationEngine:
         mode = p.mode or self.default_mode
         lim = self.limits[mode]
         check_params(p, lim)
-        if not isinstance(text, str) or not text.strip():
+        if isinstance(text, list) and text and all(isinstance(i, int) for i in text): ids = list(text)
+        elif not isinstance(text, str) or not text.strip():
             raise InvalidRequest("inputs must be a non-empty string")
-        ids = self.encode(text, mode)
+        else: ids = self.encode(text, mode)
         n, total = len(ids), len(ids) + p.max_new_tokens
         if n > lim.max_input_tokens:
             raise InvalidRequest(f"inputs has {n} tokens, more than the limit of {lim.max_input_tokens} "
@@ -515,7 +517,6 @@ class GenerationEngine:
         for ev in self.stream_sync(text, timeout=timeout, events=False, **params): pass
         return ev.result
 
-    # -- the worker -------------------------------------------------------------------------
     def _loop(self):
         "The worker thread: take a batch, decode it, repeat until stopped."
         while True:
@@ -608,7 +609,6 @@ class GenerationEngine:
         self.batch_size = n
         self.stats['max_batch'] = max(self.stats['max_batch'], n)
 
-    # -- dynamic batching -------------------------------------------------------------------
     def _run_dynamic(self, rows:list[Row]):
         "Decode `rows` as one batch with the model's `stream_generate`."
         self._running = rows
@@ -617,7 +617,8 @@ class GenerationEngine:
         dev = self.model.device
         pad, left = self.model.config.pad_token_id or 0, rows[0].mode == 'gpt2'
         ids, mask = pad_batch([r.ids for r in rows], pad, left=left)
-        kw = dict(max_new_tokens=max(r.params.max_new_tokens for r in rows), eos_token_id=self.eos_id)
+        kw = dict(max_new_tokens=max(r.params.max_new_tokens for r in rows),
+                  eos_token_id=sorted(self.eos_ids))
         kw.update(sampling_kwargs(rows))
         if len(self.modes) > 1: kw['mode'] = rows[0].mode
         gen = self.model.stream_generate(ids.to(dev), mask.to(dev), **kw)
@@ -629,7 +630,6 @@ class GenerationEngine:
         finally: gen.close()
         self._finish_all(rows)
 
-    # -- continuous batching ----------------------------------------------------------------
     def _gpt2_model(self, mode:str):
         "The RADON GPT-2 model that decodes `mode`, or None."
         from radon.gpt2 import RadonGPT2LMHeadModel
