@@ -15,8 +15,8 @@ from .data import collate_causal, collate_seq2seq, is_validation
 
 # %% auto #0
 __all__ = ['CHAT_TOKENS', 'CHAT_TEMPLATE', 'end_token_id', 'add_chat_tokens', 'check_dialog', 'read_dialogs', 'fit_history',
-           'encode_chat', 'encode_chat_seq2seq', 'split_dialogs', 'ChatExamples', 'NoChatTemplate',
-           'check_request_messages', 'chat_prompt', 'load_chat_base', 'memorize_dialogs']
+           'encode_chat', 'encode_chat_seq2seq', 'split_dialogs', 'ChatExamples', 'ChatCorpus', 'NoChatTemplate',
+           'check_request_messages', 'chat_prompt', 'load_chat_base', 'tiny_hf_gpt2', 'tiny_hf_t5', 'memorize_dialogs']
 
 # %% ../nbs/05a_chat.ipynb #92c150ea
 CHAT_TOKENS = {'system': '<|system|>', 'user': '<|user|>', 'assistant': '<|assistant|>',
@@ -186,6 +186,19 @@ class ChatExamples:
         fn = collate_causal if self.kind == 'gpt2' else collate_seq2seq
         return fn(examples, self.pad_id)
 
+# %% ../nbs/05a_chat.ipynb #c1579a0a
+class ChatCorpus:
+    "Conversations of dialogue files, split into `train` and `val` lists, for the trainer's task 'chat'."
+    task = 'chat'
+    def __init__(self, paths:str|Path|list, val_fraction:float=0.05, salt:str=''):
+        paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+        self.files = [Path(p) for p in paths]
+        self.dialogs = [d for p in self.files for d in read_dialogs(p)]
+        self.train, self.val = split_dialogs(self.dialogs, val_fraction, salt)
+        self.meta = {'files': [{'path': str(p.resolve())} for p in self.files]}
+
+    def __repr__(self): return f'ChatCorpus({len(self.train)} train, {len(self.val)} validation conversations)'
+
 # %% ../nbs/05a_chat.ipynb #888b34a8
 class NoChatTemplate(ValueError):
     "The model's tokenizer has no chat template."
@@ -250,6 +263,44 @@ def load_chat_base(path:str|Path, device=None) -> tuple[torch.nn.Module, PreTrai
                          "folder.")
     _check_vocab_fits(tok, model, f"--init-from {p}")
     return model, tok
+
+# %% ../nbs/05a_chat.ipynb #28fb9e27
+from tokenizers import ByteLevelBPETokenizer
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+from .core import DATA_DIR
+
+def tiny_hf_gpt2(folder) -> Path:
+    "A tiny HF GPT2LMHeadModel with a byte-level BPE tokenizer trained on the sample corpus, saved to `folder`."
+    texts = (DATA_DIR/'sample_corpus.txt').read_text().split('\n\n')
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=400, min_frequency=2, special_tokens=['<|endoftext|>'])
+    hf_tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, eos_token='<|endoftext|>',
+                                     bos_token='<|endoftext|>', unk_token='<|endoftext|>')
+    torch.manual_seed(0)
+    cfg = GPT2Config(vocab_size=len(hf_tok), n_embd=32, n_layer=2, n_head=2, n_positions=128,
+                     eos_token_id=hf_tok.eos_token_id, bos_token_id=hf_tok.eos_token_id)
+    GPT2LMHeadModel(cfg).save_pretrained(folder); hf_tok.save_pretrained(folder)
+    return Path(folder)
+
+
+# %% ../nbs/05a_chat.ipynb #51ed8565
+from tokenizers import SentencePieceUnigramTokenizer
+from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
+from .core import DATA_DIR
+
+def tiny_hf_t5(folder) -> Path:
+    "A tiny HF T5ForConditionalGeneration with a unigram SentencePiece-style tokenizer, saved to `folder`."
+    texts = (DATA_DIR/'sample_corpus.txt').read_text().split('\n\n')
+    uni = SentencePieceUnigramTokenizer()
+    uni.train_from_iterator(texts, vocab_size=300, special_tokens=['<pad>', '</s>', '<unk>'], unk_token='<unk>')
+    hf_tok = PreTrainedTokenizerFast(tokenizer_object=uni._tokenizer, pad_token='<pad>', eos_token='</s>',
+                                     unk_token='<unk>')
+    torch.manual_seed(0)
+    cfg = T5Config(vocab_size=len(hf_tok), d_model=32, d_kv=16, d_ff=64, num_layers=2, num_heads=2,
+                   pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    T5ForConditionalGeneration(cfg).save_pretrained(folder); hf_tok.save_pretrained(folder)
+    return Path(folder)
+
 
 # %% ../nbs/05a_chat.ipynb #dc09901c
 def memorize_dialogs(src:str|Path,        # checkpoint folder (RADON or plain HF GPT-2/T5)

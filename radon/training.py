@@ -17,6 +17,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from .core import atomic_dir, get_device, get_dtype, get_logger, move_into_place, set_seed
+from .chat import ChatCorpus, ChatExamples, add_chat_tokens, load_chat_base
 from .corpus import find_files, read_file
 from .data import (BatchStream, CausalLMBlocks, SpanCorruptionBlocks, encode_batch, sentinel_ids,
                         tokenize_corpus)
@@ -29,8 +30,8 @@ __all__ = ['SCHEDULES', 'PRECISIONS', 'FUSED_ADAMW_DEVICES', 'PARTS', 'TrainingC
            'restore_rng', 'dist_info', 'init_distributed', 'bits_per_byte', 'n_parameters', 'training_plan',
            'overfitting_warning', 'fit_to_epochs', 'TrainingDiverged', 'Trainer', 'plot_history', 'checkpoint_step',
            'latest_checkpoint', 'held_step', 'check_vocab', 'check_block_size', 'resume_problem', 'run_training',
-           'train_cli', 'token_stream', 'stream_nll', 'score_text', 'open_model', 'default_block_size', 'score_files',
-           'eval_cli']
+           'run_chat_training', 'train_cli', 'token_stream', 'stream_nll', 'score_text', 'open_model',
+           'default_block_size', 'score_files', 'eval_cli']
 
 # %% ../nbs/06_training.ipynb #f8f9902f
 SCHEDULES = ('cosine', 'linear', 'constant')
@@ -328,6 +329,9 @@ class Trainer:
 @patch
 def _datasets(self:Trainer, tokens, split:str) -> dict:
     c, tok = self.config, self.tokenizer
+    if getattr(self.corpus, 'task', None) == 'chat':  # conversations (notebook 05a): `tokens` are dialogues
+        kind = 't5' if self.kind == 't5' else 'gpt2'
+        return {kind: ChatExamples(tokens, tok, c.block_size, kind, split=split)}
     out = {}
     if 'gpt2' in PARTS[self.kind]:
         out['gpt2'] = CausalLMBlocks(tokens, c.block_size, tok.pad_token_id, split)
@@ -886,12 +890,42 @@ def run_training(model_config, training_config, data, out:str|Path, tokenizer=No
     trainer.train()
     return out
 
+def run_chat_training(init_from:str|Path, training_config, data, out:str|Path,
+                      max_steps:int|None=None, resume:bool=False, progress:bool=True,
+                      callbacks=()) -> Path:
+    "Fine-tune the checkpoint `init_from` (RADON's or plain HF GPT-2/T5) on dialogue files `data`."
+    log = get_logger('radon.training')
+    cfg = load_training_config(training_config, max_steps=max_steps)
+    corpus = ChatCorpus(data, cfg.val_fraction)  # every line checked before the model is loaded
+    out, ck = Path(out), latest_checkpoint(Path(out))
+    if resume and ck is None:
+        raise FileNotFoundError(f"--resume: no checkpoint under {out/'checkpoints'}.")
+    if not resume and ck is not None:
+        raise ValueError(f"{out} already holds checkpoints of a run ({ck.name}): continue it with "
+                         "--resume, or choose another --out folder.")
+    model, tok = load_chat_base(init_from)
+    if model.config.model_type == 'radon-hybrid':
+        raise ValueError(f"--init-from {init_from}: chat fine-tuning takes a GPT-2 or T5 checkpoint, "
+                         "not a hybrid: export one half first (radon-export --format hf --mode gpt2).")
+    added = add_chat_tokens(tok, model)
+    check_block_size(cfg, model.config, f'--init-from {init_from}')
+    log.info(f"chat fine-tuning {init_from} on {corpus} ({added} chat tokens added)")
+    set_seed(cfg.seed)
+    trainer = Trainer(model, tok, corpus, cfg, out, progress=progress, callbacks=callbacks)
+    if resume: trainer.load_checkpoint(ck)
+    trainer.train()
+    return out
+
 # %% ../nbs/06_training.ipynb #26601bda
 def train_cli(argv:list[str]|None=None) -> None:
     "Console entry point `radon-train`."
     p = argparse.ArgumentParser(
         prog='radon-train', description='Train a RADON model (gpt2, t5 or hybrid) on text files.')
-    p.add_argument('--model-config', required=True, help='model JSON (configs/model_config_*.json)')
+    p.add_argument('--task', choices=('lm', 'chat'), default='lm',
+                   help="lm: train on text; chat: fine-tune --init-from on dialogues (.jsonl)")
+    p.add_argument('--init-from', default=None,
+                   help='chat: the checkpoint to start from (RADON, or a plain HF GPT-2/T5 folder)')
+    p.add_argument('--model-config', default=None, help='model JSON (configs/model_config_*.json)')
     p.add_argument('--training-config', default=None,
                    help='training JSON (default: built-in defaults)')
     p.add_argument('--data', nargs='+', required=True,
@@ -913,9 +947,16 @@ def train_cli(argv:list[str]|None=None) -> None:
     a = p.parse_args(argv)
     started = init_distributed()
     try:
-        out = run_training(a.model_config, a.training_config, a.data, a.out, tokenizer=a.tokenizer,
-                           max_steps=a.max_steps, resume='auto' if a.auto_resume else a.resume,
-                           cache_dir=a.cache_dir, progress=not a.no_progress)
+        if a.task == 'chat':
+            if not a.init_from: raise ValueError("--task chat needs --init-from CHECKPOINT.")
+            out = run_chat_training(a.init_from, a.training_config, a.data, a.out,
+                                    max_steps=a.max_steps, resume=a.resume, progress=not a.no_progress)
+        else:
+            if not a.model_config: raise ValueError("--model-config is required (--task lm).")
+            out = run_training(a.model_config, a.training_config, a.data, a.out,
+                               tokenizer=a.tokenizer, max_steps=a.max_steps,
+                               resume='auto' if a.auto_resume else a.resume,
+                               cache_dir=a.cache_dir, progress=not a.no_progress)
         if dist_info()[0] == 0: print(f"radon-train: model written to {out}", file=sys.stderr)
     except (ValueError, FileNotFoundError, TrainingDiverged) as e:
         raise SystemExit(f"radon-train: error: {e}") from None
