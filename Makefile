@@ -10,7 +10,7 @@ PORT ?= 8000
 RADON_MODEL ?= checkpoints/radon-tiny
 export RADON_MODEL
 
-.PHONY: help install export check test test-learner test-browser docs serve demo-model lab docker clean
+.PHONY: help install export check test test-learner test-browser docs serve demo-model chat-model lab docker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -62,6 +62,14 @@ demo-model: install  ## train the tiny demo model into $(RADON_MODEL) if it is m
 	  echo "training the demo model on $$data into $(RADON_MODEL)"; \
 	  $(BIN)/radon-train --model-config configs/model_config_tiny.json --training-config configs/training_config.json \
 	    --data $$data --out $(RADON_MODEL); fi
+
+CHAT_MODEL ?= checkpoints/radon-tiny-chat
+
+chat-model: demo-model  ## fine-tune the demo model on data/chat_dialogs.jsonl into $(CHAT_MODEL) if it is missing
+	@if [ -f "$(CHAT_MODEL)/config.json" ]; then echo "chat model present: $(CHAT_MODEL)"; else \
+	  echo "chat fine-tuning $(RADON_MODEL) on data/chat_dialogs.jsonl into $(CHAT_MODEL)"; \
+	  $(BIN)/radon-train --task chat --init-from $(RADON_MODEL) --data data/chat_dialogs.jsonl \
+	    --training-config configs/chat_training_config.json --out $(CHAT_MODEL); fi
 
 serve: demo-model  ## serve $(RADON_MODEL) with uvicorn on $(HOST):$(PORT) (trains the demo model first if needed)
 	$(BIN)/uvicorn radon.api:app --host $(HOST) --port $(PORT)

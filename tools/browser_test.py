@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 # --- what the test looks for: change these when the playground or the page moves ---------------------------
-PLAYGROUND_NOTEBOOK = 'nbs/08_api.ipynb'  # the notebook whose Run All shows `playground(engine)`
+PLAYGROUND_NOTEBOOK = 'nbs/08_engine.ipynb'  # the notebook whose Run All shows `playground(engine)`
 PLAYGROUND_PROMPT_LABEL = 'prompt'       # ipywidgets Textarea descriptions in the playground
 PLAYGROUND_ANSWER_LABEL = 'answer'
 PLAYGROUND_BUTTON = 'Generate'           # the button's text
