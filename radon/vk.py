@@ -132,7 +132,7 @@ def split_message(text:str, limit:int=VK_MESSAGE_LIMIT) -> list[str]:
 VK_RATE = 20.0   # calls per second allowed to a community token
 
 class TokenBucket:
-    "At most `rate` takes per second, in bursts of at most `capacity`; thread-safe; shared through `shared`."
+    "At most `rate` takes per second, in bursts of at most `capacity`; thread-safe; may be `shared`."
     def __init__(self, rate:float=VK_RATE, capacity:float=1.0, clock=time.monotonic,
                  sleep=time.sleep, shared=None):
         if rate <= 0 or capacity < 1:
@@ -147,8 +147,8 @@ class TokenBucket:
         try: wait = float(self.shared(self.rate, self.capacity))
         except StateUnavailable as e:
             if not self.shared_failed:
-                get_logger('radon.vk').warning(f'the shared send bucket is unreachable ({e}): this '
-                                               'process keeps to the rate on its own until it is back')
+                get_logger('radon.vk').warning(f'the shared send bucket is unreachable ({e}): '
+                                               'this process keeps to the rate alone until it is back')
             self.shared_failed = True
             return None
         self.shared_failed = False
@@ -210,7 +210,7 @@ FALLBACK_TEXT = ("Извините, сейчас не получилось от�
 _RETRY_CODES = {1, 6, 10}   # unknown error, too many requests, VK's internal error
 
 class VKBot:
-    "The bot, one per app: its state store (events, conversations, modes, the send bucket), replies."
+    "The bot, one per app: its state store (events, conversations, modes, send bucket), replies."
     def __init__(self, rate:float=VK_RATE, burst:float=1, event_ttl:float=EVENT_TTL,
                  max_pending:int=256, max_attempts:int=4, backoff:float=0.5, http_timeout:float=10.0,
                  workers:int=4, quiet:float=0.02, max_defer:float=0.25, store=None):
@@ -227,7 +227,7 @@ class VKBot:
 
     @property
     def store(self):
-        "The state store (`radon.state`); opened from the environment on first use when none was given."
+        "The state store (`radon.state`); opened from the environment on first use if none was given."
         if self._store is None: self._store, self._own_store = open_state(), True
         return self._store
 
@@ -359,7 +359,7 @@ def mode_of(self:VKBot, peer_id:int, modes:tuple, default:str|None=None) -> str:
 
 @patch
 def command(self:VKBot, peer_id:int, text:str, modes:tuple, default:str|None=None) -> str|None:
-    "The answer to a bot command (`/help`, `/reset`, `/mode [gpt2|t5]`), None when `text` is not one."
+    "The answer to a bot command (`/help`, `/reset`, `/mode [gpt2|t5]`), None if `text` is not one."
     if not text.startswith('/'): return None
     name, _, arg = text[1:].partition(' ')
     name, arg = name.lower(), arg.strip().lower()
@@ -368,7 +368,8 @@ def command(self:VKBot, peer_id:int, text:str, modes:tuple, default:str|None=Non
         self.store.reset(peer_id)
         return RESET_TEXT
     if name != 'mode': return f'Unknown command /{name}.\n\n{HELP_TEXT}'
-    if not arg: return f'Mode: {self.mode_of(peer_id, modes, default)} (available: {", ".join(modes)}).'
+    current = self.mode_of(peer_id, modes, default)
+    if not arg: return f'Mode: {current} (available: {", ".join(modes)}).'
     if arg not in ('gpt2', 't5'): return f'Unknown mode {arg!r}: use /mode gpt2 or /mode t5.'
     if arg not in modes: return f'This model is {modes[0]}-only: it has no {arg} mode.'
     self.store.set_mode(peer_id, arg)
@@ -405,7 +406,7 @@ def chat_tokenizer(engine:TextGenerator):
 
 def fit_chat(engine:TextGenerator, tokenizer, history:list[dict], text:str, mode:str|None,
              max_new_tokens:int) -> tuple[list[int], int, str]:
-    "(prompt ids, max_new_tokens, the user text kept): `history` + `text` through the chat template, fitted."
+    "(prompt ids, max_new_tokens, user text kept): `history` + `text` in the chat template, fitted."
     mode = mode or engine.default_mode
     lim = engine.limits[mode]
     max_new_tokens = max(1, min(max_new_tokens, lim.max_new_tokens))
@@ -427,7 +428,7 @@ def past(self:VKBot, peer_id:int, settings:VKSettings) -> list[dict]:
     if settings.history_turns == 0: return []
     try: turns = self.store.history(peer_id)[-2 * settings.history_turns:]
     except StateUnavailable as e:
-        self.log.warning(f'answering without the conversation history: {e}', extra={'peer_id': peer_id})
+        self.log.warning(f'answering without the history: {e}', extra={'peer_id': peer_id})
         return []
     try: return check_request_messages(turns + [{'role': 'user', 'content': ''}])[:-1]
     except ValueError: return []   # not user/assistant in turn (an old store): start afresh
@@ -444,7 +445,8 @@ async def answer(self:VKBot, settings:VKSettings, engine:TextGenerator, peer_id:
         if tok is None: prompt, max_new = fit_request(engine, text, mode, settings.max_new_tokens)
         else:
             history = self.past(peer_id, settings)
-            prompt, max_new, text = fit_chat(engine, tok, history, text, mode, settings.max_new_tokens)
+            max_new = settings.max_new_tokens
+            prompt, max_new, text = fit_chat(engine, tok, history, text, mode, max_new)
         answer = engine.generate(prompt, max_new_tokens=max_new, seed=seed, mode=mode,
                                  **settings.gen_params())
         res = await asyncio.wait_for(answer, settings.reply_timeout)
@@ -591,8 +593,9 @@ async def vk_webhook(request:Request):
             why = 'the model is still loading' if engine is None else 'too many replies in progress'
             log.warning(f'VK event deferred: {why}', extra=where)
             return _error(503, f'Busy: {why}; VK will retry.', 'overloaded', **{'Retry-After': '5'})
-        if not bot.store.claim(key, bot.event_ttl): return _duplicate(bot, log, where)  # another worker
-    except (StateUnavailable, ValueError) as e:   # Redis down, SQLite locked, a store that will not open
+        if not bot.store.claim(key, bot.event_ttl):   # another worker took it a moment ago
+            return _duplicate(bot, log, where)
+    except (StateUnavailable, ValueError) as e:   # Redis down, SQLite locked, a store not opening
         log.warning(f'VK event deferred: the bot state is unavailable ({e})', extra=where)
         return _error(503, 'Busy: the bot state is unavailable; VK will retry.', 'unavailable',
                       **{'Retry-After': '5'})
