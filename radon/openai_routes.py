@@ -9,24 +9,27 @@ import asyncio, re, time, uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from .chat import chat_prompt
 from .engine import EngineError, GenerationEngine, InvalidRequest, TokenStream
 from .server import (SSE_HEADERS, StrictBody, drain, note, ready_engine, sse, sse_errors,
                           unless_disconnected)
 
 # %% auto #0
-__all__ = ['router', 'StreamOptions', 'CompletionRequest', 'openai_error', 'completion_streams']
+__all__ = ['router', 'StreamOptions', 'SamplingBody', 'CompletionRequest', 'openai_error', 'interleave', 'completion_streams',
+           'ChatCompletionRequest', 'NoChatTemplateError', 'chat_messages', 'chat_streams']
 
 # %% ../nbs/08b_openai.ipynb #634065c4
 class StreamOptions(StrictBody):
     include_usage: bool = False
 
-_REFUSED = dict(logprobs=(None, 0), best_of=(None, 1), suffix=(None, ''), logit_bias=(None, {}),
-                presence_penalty=(None, 0, 0.0), frequency_penalty=(None, 0, 0.0))
+_REFUSED = dict(logprobs=(None, 0, False), best_of=(None, 1), suffix=(None, ''), logit_bias=(None, {}),
+                presence_penalty=(None, 0, 0.0), frequency_penalty=(None, 0, 0.0), top_logprobs=(None, 0),
+                tools=(None, []), tool_choice=(None, 'none'), functions=(None, []),
+                response_format=(None, {'type': 'text'}))
 
-class CompletionRequest(StrictBody):
-    "Body of `/v1/completions` (OpenAI's legacy completions)."
+class SamplingBody(StrictBody):
+    "What OpenAI's completions and chat completions requests share: the sampling and the count."
     model: str|None = None
-    prompt: str|list[str]
     max_tokens: int|None = 16
     temperature: float|None = 1.0
     top_p: float|None = 1.0
@@ -35,15 +38,11 @@ class CompletionRequest(StrictBody):
     stream_options: StreamOptions|None = None
     stop: str|list[str]|None = None
     seed: int|None = None
-    echo: bool = False
     user: str|None = None
     top_k: int|None = None
     repetition_penalty: float|None = None
     mode: str|None = None
     # what RADON refuses unless it has its neutral value
-    logprobs: int|None = None
-    best_of: int|None = None
-    suffix: str|None = None
     logit_bias: dict|None = None
     presence_penalty: float|None = None
     frequency_penalty: float|None = None
@@ -51,7 +50,7 @@ class CompletionRequest(StrictBody):
     def engine_kwargs(self) -> dict:
         "Engine keyword arguments; `InvalidRequest` for what RADON cannot do."
         for name, ok in _REFUSED.items():
-            if getattr(self, name) not in ok:
+            if name in type(self).model_fields and getattr(self, name) not in ok:
                 value = getattr(self, name)
                 raise InvalidRequest(f"{name}={value!r} is not supported by RADON: leave it out")
         if not 1 <= self.n <= 8: raise InvalidRequest(f"n must be between 1 and 8, got {self.n}")
@@ -61,6 +60,14 @@ class CompletionRequest(StrictBody):
                     top_p=1.0 if self.top_p is None else self.top_p, top_k=self.top_k or 0,
                     repetition_penalty=self.repetition_penalty or 1.0, seed=self.seed, mode=self.mode,
                     stop=[self.stop] if isinstance(self.stop, str) else self.stop)
+
+class CompletionRequest(SamplingBody):
+    "Body of `/v1/completions` (OpenAI's legacy completions)."
+    prompt: str|list[str]
+    echo: bool = False
+    logprobs: int|None = None
+    best_of: int|None = None
+    suffix: str|None = None
 
 # %% ../nbs/08b_openai.ipynb #7d382c94
 router = APIRouter()
@@ -78,6 +85,27 @@ async def _list_models(request:Request):
     e = ready_engine(request)
     model = {'id': e.model_id, 'object': 'model', 'created': 0, 'owned_by': 'radon'}
     return {'object': 'list', 'data': [model]}
+
+async def interleave(streams:list[TokenStream]):
+    "(i, event) of every stream as the events come; the first error is raised; every stream ends with it."
+    q = asyncio.Queue()
+    async def pump(i, s):
+        try:
+            async for ev in s: q.put_nowait((i, ev))
+        except BaseException as err:
+            q.put_nowait((i, err))
+            raise
+    tasks = [asyncio.ensure_future(pump(i, s)) for i, s in enumerate(streams)]
+    left = len(streams)
+    try:
+        while left:
+            i, ev = await q.get()
+            if isinstance(ev, BaseException): raise ev
+            left -= ev.result is not None
+            yield i, ev
+    finally:
+        for t in tasks: t.cancel()
+        for s in streams: s.cancel()
 
 def completion_streams(e:GenerationEngine,
                        body:CompletionRequest) -> tuple[list[str], list[TokenStream]]:
@@ -119,30 +147,109 @@ async def _completions(body:CompletionRequest, request:Request):
                    for i, r in enumerate(results)]
         return {**head, 'choices': choices, 'usage': usage(results)}
     async def events():
-        q = asyncio.Queue()
-        async def pump(i, s):
-            try:
-                async for ev in s: q.put_nowait((i, ev))
-            except BaseException as err:
-                q.put_nowait((i, err))
-                raise
-        tasks = [asyncio.ensure_future(pump(i, s)) for i, s in enumerate(streams)]
-        try:
-            if body.echo:
-                for i, p in enumerate(prompts): yield sse({**head, 'choices': [choice(i, p, None)]})
-            results = [None] * len(streams)
-            while None in results:
-                i, ev = await q.get()
-                if isinstance(ev, BaseException): raise ev
-                fin = None if ev.result is None else _OPENAI_FINISH[ev.result.finish_reason]
-                if ev.text or fin: yield sse({**head, 'choices': [choice(i, ev.text, fin)]})
-                if ev.result is not None: results[i] = ev.result
-            u = usage(results)
-            if body.stream_options and body.stream_options.include_usage:
-                yield sse({**head, 'choices': [], 'usage': u})
-            yield sse('[DONE]')
-        finally:
-            for t in tasks: t.cancel()
-            for s in streams: s.cancel()
+        if body.echo:
+            for i, p in enumerate(prompts): yield sse({**head, 'choices': [choice(i, p, None)]})
+        results = [None] * len(streams)
+        async for i, ev in interleave(streams):
+            fin = None if ev.result is None else _OPENAI_FINISH[ev.result.finish_reason]
+            if ev.text or fin: yield sse({**head, 'choices': [choice(i, ev.text, fin)]})
+            if ev.result is not None: results[i] = ev.result
+        u = usage(results)
+        if body.stream_options and body.stream_options.include_usage:
+            yield sse({**head, 'choices': [], 'usage': u})
+        yield sse('[DONE]')
+    return StreamingResponse(sse_errors(request, events(), event=None),
+                             media_type='text/event-stream', headers=SSE_HEADERS)
+
+# %% ../nbs/08b_openai.ipynb #2770c4ed
+class ChatCompletionRequest(SamplingBody):
+    "Body of `/v1/chat/completions`."
+    messages: list[dict]
+    max_tokens: int|None = None
+    max_completion_tokens: int|None = None
+    logprobs: bool|None = None
+    top_logprobs: int|None = None
+    tools: list|None = None
+    tool_choice: str|dict|None = None
+    functions: list|None = None
+    response_format: dict|None = None
+
+class NoChatTemplateError(InvalidRequest):
+    "The model cannot be served a conversation."
+    error_type = 'no_chat_template'
+
+def _text_of(content, i:int) -> str:
+    "A message's content as text (a string, or a list of text parts)."
+    if isinstance(content, str): return content
+    if isinstance(content, list) and all(isinstance(p, dict) and p.get('type') == 'text' for p in content):
+        return ''.join(str(p.get('text', '')) for p in content)
+    raise InvalidRequest(f"messages[{i}].content must be text (a string or text parts): RADON reads text only")
+
+def chat_messages(body:ChatCompletionRequest) -> list[dict]:
+    "The request's messages as {'role', 'content'} text turns."
+    out = []
+    for i, m in enumerate(body.messages):
+        if not isinstance(m, dict): raise InvalidRequest(f"messages[{i}] must be an object")
+        out.append({'role': m.get('role'), 'content': _text_of(m.get('content'), i)})
+    return out
+
+# %% ../nbs/08b_openai.ipynb #ffab1a67
+def chat_streams(e:GenerationEngine, body:ChatCompletionRequest) -> tuple[int, int, list[TokenStream]]:
+    "(prompt tokens, messages dropped, a started stream per choice) of a chat request."
+    if not e.chat:
+        raise NoChatTemplateError("This model has no chat template, so it cannot hold a conversation: "
+                                  "fine-tune it with `radon-train --task chat` (which adds the template and "
+                                  "its tokens), or send plain text to /v1/completions.")
+    if body.max_tokens is None and body.max_completion_tokens is not None:
+        body.max_tokens = body.max_completion_tokens
+    kw = body.engine_kwargs()
+    if body.max_tokens is None: kw['max_new_tokens'] = e.limits[kw['mode'] or e.default_mode].max_new_tokens
+    lim = e.limits[kw['mode'] or e.default_mode]
+    room = min(lim.max_input_tokens, lim.max_total_tokens - kw['max_new_tokens'])
+    try: ids, dropped = chat_prompt(e.tokenizer, chat_messages(body), room)
+    except ValueError as err: raise openai_error(InvalidRequest(str(err))) from None
+    streams = []
+    try:
+        for j in range(body.n):
+            seed = None if kw['seed'] is None else kw['seed'] + j
+            streams.append(e.stream(ids, events=body.stream, **{**kw, 'seed': seed}))
+    except EngineError as err:
+        for s in streams: s.cancel()
+        raise openai_error(err)
+    return len(ids), dropped, streams
+
+# %% ../nbs/08b_openai.ipynb #1aa883c4
+@router.post('/v1/chat/completions')
+async def _chat_completions(body:ChatCompletionRequest, request:Request):
+    "OpenAI's chat completions: the assistant's next message (n of them), streamed with stream=true."
+    e = ready_engine(request)
+    n_prompt, dropped, streams = chat_streams(e, body)
+    head = {'id': f'chatcmpl-{uuid.uuid4().hex}', 'created': int(time.time()), 'model': e.model_id}
+    def usage(results):
+        c = sum(r.generated_tokens for r in results)
+        note(request, prompt_tokens=n_prompt, generated_tokens=c)
+        return {'prompt_tokens': n_prompt, 'completion_tokens': c, 'total_tokens': n_prompt + c,
+                'truncated_messages': dropped}
+    if not body.stream:
+        results = await unless_disconnected(request, asyncio.gather(*map(drain, streams)))
+        if results is None: return Response(status_code=499)
+        choices = [{'index': i, 'message': {'role': 'assistant', 'content': r.text}, 'logprobs': None,
+                    'finish_reason': _OPENAI_FINISH[r.finish_reason]} for i, r in enumerate(results)]
+        return {**head, 'object': 'chat.completion', 'choices': choices, 'usage': usage(results)}
+    chunk = {**head, 'object': 'chat.completion.chunk'}
+    def delta(i, d, fin=None):
+        return sse({**chunk, 'choices': [{'index': i, 'delta': d, 'logprobs': None, 'finish_reason': fin}]})
+    async def events():
+        for i in range(len(streams)): yield delta(i, {'role': 'assistant', 'content': ''})
+        results = [None] * len(streams)
+        async for i, ev in interleave(streams):
+            if ev.text: yield delta(i, {'content': ev.text})
+            if ev.result is not None:
+                results[i] = ev.result
+                yield delta(i, {}, _OPENAI_FINISH[ev.result.finish_reason])
+        u = usage(results)
+        if body.stream_options and body.stream_options.include_usage:
+            yield sse({**chunk, 'choices': [], 'usage': u})
+        yield sse('[DONE]')
     return StreamingResponse(sse_errors(request, events(), event=None),
                              media_type='text/event-stream', headers=SSE_HEADERS)

@@ -24,10 +24,11 @@ from .engine import (BATCHING_KINDS, EngineError, EngineObserver, EngineSettings
                           GenerationParams, GenerationResult, InvalidRequest, TokenStream)
 
 # %% auto #0
-__all__ = ['SETTINGS_ENV', 'HTTP_STATUS', 'PROTECTED_PREFIXES', 'ERROR_HANDLERS', 'router', 'SSE_HEADERS', 'ServerSettings',
-           'error_envelope', 'error_response', 'Metrics', 'RequestContextMiddleware', 'send_error', 'GuardMiddleware',
-           'StrictBody', 'GenerateParameters', 'GenerateRequest', 'TokenizeRequest', 'validation_message', 'note',
-           'ready_engine', 'details', 'unless_disconnected', 'drain', 'sse', 'sse_errors', 'create_app']
+__all__ = ['SETTINGS_ENV', 'HTTP_STATUS', 'OPENAI_TYPES', 'PROTECTED_PREFIXES', 'ERROR_HANDLERS', 'router', 'SSE_HEADERS',
+           'ServerSettings', 'error_envelope', 'error_response', 'Metrics', 'RequestContextMiddleware', 'send_error',
+           'GuardMiddleware', 'StrictBody', 'GenerateParameters', 'GenerateRequest', 'TokenizeRequest',
+           'validation_message', 'note', 'ready_engine', 'details', 'unless_disconnected', 'drain', 'sse', 'sse_errors',
+           'create_app']
 
 # %% ../nbs/08a_server.ipynb #8f4dfd53
 # each setting's variable: RADON_ and its name in capitals
@@ -65,16 +66,24 @@ class ServerSettings(EngineSettings):
 
 # %% ../nbs/08a_server.ipynb #00d43e67
 HTTP_STATUS = {'validation': 422, 'overloaded': 429, 'unavailable': 503, 'generation': 500,
-               'internal': 500}
+               'internal': 500, 'no_chat_template': 400}
 
-def error_envelope(message:str, error_type:str) -> dict:
-    "The one JSON shape of every error answer."
+OPENAI_TYPES = {'validation': 'invalid_request_error', 'not_found': 'invalid_request_error',
+                'unauthorized': 'authentication_error', 'overloaded': 'rate_limit_error',
+                'payload_too_large': 'invalid_request_error', 'method_not_allowed': 'invalid_request_error',
+                'no_chat_template': 'invalid_request_error'}
+
+def error_envelope(message:str, error_type:str, path:str='') -> dict:
+    "The JSON of an error answer: RADON's flat shape, or OpenAI's nested one on the `/v1` routes."
+    if path == '/v1' or path.startswith('/v1/'):
+        kind = OPENAI_TYPES.get(error_type, 'server_error')
+        return {'error': {'message': message, 'type': kind, 'param': None, 'code': error_type}}
     return {'error': message, 'error_type': error_type}
 
-def error_response(e:EngineError) -> JSONResponse:
+def error_response(e:EngineError, path:str='') -> JSONResponse:
     "The HTTP answer to an engine error: its status, the envelope, and `Retry-After` if it has one."
     headers = None if e.retry_after is None else {'Retry-After': str(e.retry_after)}
-    return JSONResponse(error_envelope(e.message, e.error_type), HTTP_STATUS.get(e.error_type, 500),
+    return JSONResponse(error_envelope(e.message, e.error_type, path), HTTP_STATUS.get(e.error_type, 500),
                         headers=headers)
 
 # %% ../nbs/08a_server.ipynb #54f8b046
@@ -165,9 +174,10 @@ class _BodyTooLarge(StarletteHTTPException):  # an HTTPException: FastAPI's body
         super().__init__(413, f'The request body is larger than the limit of {limit} bytes '
                          '(RADON_MAX_BODY_BYTES).')
 
-async def send_error(send, status:int, message:str, error_type:str, headers:dict|None=None):
-    "Send a complete JSON error response through the raw ASGI `send`."
-    body = json.dumps(error_envelope(message, error_type)).encode()
+async def send_error(send, status:int, message:str, error_type:str, headers:dict|None=None,
+                     path:str=''):
+    "Send a complete JSON error response (for request `path`) through the raw ASGI `send`."
+    body = json.dumps(error_envelope(message, error_type, path)).encode()
     hdrs = [(b'content-type', b'application/json'), (b'content-length', str(len(body)).encode())]
     hdrs += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({'type': 'http.response.start', 'status': status, 'headers': hdrs})
@@ -190,7 +200,7 @@ class GuardMiddleware:
         scope['radon']['error_type'] = 'unauthorized'
         await send_error(send, 401, 'Missing or wrong API key: send the header '
                          '"Authorization: Bearer <RADON_API_KEY>".', 'unauthorized',
-                         {'WWW-Authenticate': 'Bearer'})
+                         {'WWW-Authenticate': 'Bearer'}, path=scope['path'])
         return True
 
     async def _refuse_length(self, scope, send) -> bool:
@@ -199,11 +209,13 @@ class GuardMiddleware:
         if declared is None or (declared.isdigit() and int(declared) <= self.limit): return False
         if not declared.isdigit():
             scope['radon']['error_type'] = 'validation'
-            await send_error(send, 400, 'The Content-Length header is not a number.', 'validation')
+            await send_error(send, 400, 'The Content-Length header is not a number.', 'validation',
+                             path=scope['path'])
         else:
             scope['radon']['error_type'] = 'payload_too_large'
             await send_error(send, 413, f'The request body has {int(declared)} bytes, more than the '
-                             f'limit of {self.limit} (RADON_MAX_BODY_BYTES).', 'payload_too_large')
+                             f'limit of {self.limit} (RADON_MAX_BODY_BYTES).', 'payload_too_large',
+                             path=scope['path'])
         return True
 
     async def __call__(self, scope, receive, send):
@@ -227,7 +239,7 @@ class GuardMiddleware:
         except _BodyTooLarge as e:  # read outside FastAPI's request handling
             if started: raise
             info['error_type'] = 'payload_too_large'
-            await send_error(send, 413, e.detail, 'payload_too_large')
+            await send_error(send, 413, e.detail, 'payload_too_large', path=scope['path'])
 
 # %% ../nbs/08a_server.ipynb #48631264
 class StrictBody(BaseModel):
@@ -314,12 +326,12 @@ def note(request:Request, **kw):
 
 async def _on_engine_error(request:Request, exc:EngineError):
     note(request, error_type=exc.error_type)
-    return error_response(exc)
+    return error_response(exc, request.url.path)
 
 async def _on_validation_error(request:Request, exc:RequestValidationError):
     status, msg = validation_message(exc.errors())
     note(request, error_type='validation')
-    return JSONResponse(error_envelope(msg, 'validation'), status)
+    return JSONResponse(error_envelope(msg, 'validation', request.url.path), status)
 
 _HTTP_TYPES = {400: 'validation', 404: 'not_found', 405: 'method_not_allowed',
                413: 'payload_too_large'}
@@ -330,13 +342,13 @@ async def _on_http_error(request:Request, exc:StarletteHTTPException):
            f"{method} is not allowed on {path}." if exc.status_code == 405 else str(exc.detail))
     note(request, error_type=kind)
     headers = getattr(exc, 'headers', None)
-    return JSONResponse(error_envelope(msg, kind), exc.status_code, headers=headers)
+    return JSONResponse(error_envelope(msg, kind, path), exc.status_code, headers=headers)
 
 async def _on_bug(request:Request, exc:Exception):
     get_logger('radon.server').error('unhandled error', exc_info=exc)
     note(request, error_type='internal')
     msg = 'Internal server error (logged on the server).'
-    return JSONResponse(error_envelope(msg, 'internal'), 500)
+    return JSONResponse(error_envelope(msg, 'internal', request.url.path), 500)
 
 ERROR_HANDLERS = {EngineError: _on_engine_error, RequestValidationError: _on_validation_error,
                   StarletteHTTPException: _on_http_error, Exception: _on_bug}
@@ -431,7 +443,7 @@ async def sse_errors(request:Request, events, event:str|None='error'):
             get_logger('radon.server').error('stream failed', exc_info=e)
             err = EngineError('Internal server error (logged on the server).')
         note(request, error_type=err.error_type)
-        yield sse(error_envelope(err.message, err.error_type), event)
+        yield sse(error_envelope(err.message, err.error_type, request.url.path), event)
 
 @router.post('/generate_stream')
 async def _generate_stream(body:GenerateRequest, request:Request):
