@@ -6,7 +6,7 @@
 from __future__ import annotations
 import asyncio, hashlib, hmac, json, os, random, re, threading, time
 from contextlib import asynccontextmanager
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -16,14 +16,17 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from fastcore.basics import patch
 
+from .chat import NoChatTemplate, chat_prompt, check_request_messages
 from .core import env_int, get_logger
 from .engine import TextGenerator
+from .state import EVENT_TTL, StateUnavailable, open_state
 
 # %% auto #0
-__all__ = ['VK_API_URL', 'VK_API_VERSION', 'VK_REQUIRED', 'VK_MESSAGE_LIMIT', 'VK_RATE', 'HELP_TEXT', 'FALLBACK_TEXT',
-           'GEN_PARAMS', 'MAX_PROMPT_CHARS', 'MAX_EVENT_BYTES', 'SHUTDOWN_GRACE', 'router', 'VKSettings',
-           'random_id_for', 'split_message', 'RecentEvents', 'TokenBucket', 'VKAPIError', 'vk_call', 'VKBot',
-           'incoming_text', 'fit_request', 'clean_reply', 'vk_settings', 'get_bot', 'vk_webhook']
+__all__ = ['VK_API_URL', 'VK_API_VERSION', 'VK_REQUIRED', 'GEN_PARAMS', 'VK_MESSAGE_LIMIT', 'VK_RATE', 'HELP_TEXT', 'RESET_TEXT',
+           'FALLBACK_TEXT', 'MAX_PROMPT_CHARS', 'MAX_EVENT_BYTES', 'SHUTDOWN_GRACE', 'router', 'VKSettings',
+           'random_id_for', 'split_message', 'TokenBucket', 'VKAPIError', 'vk_call', 'VKBot', 'incoming_text',
+           'fit_request', 'clean_reply', 'chat_tokenizer', 'fit_chat', 'vk_settings', 'get_store', 'get_bot',
+           'vk_webhook']
 
 # %% ../nbs/09_vk.ipynb #75ef7409
 VK_API_URL = 'https://api.vk.com/method'
@@ -39,6 +42,9 @@ def _group_id(raw:str) -> int:
     return int(s)
 
 # %% ../nbs/09_vk.ipynb #e36b25f3
+GEN_PARAMS = dict(do_sample=True, temperature=0.8, top_k=50, top_p=0.95,
+                  repetition_penalty=1.1)   # how replies are sampled (see `VK_TEMPERATURE`)
+
 @dataclass(frozen=True)
 class VKSettings:
     "What the bot needs to talk to VK; the secrets stay out of `repr`."
@@ -50,6 +56,8 @@ class VKSettings:
     api_url: str = VK_API_URL                   # API base URL
     max_new_tokens: int = 128                   # reply length in tokens
     reply_timeout: float = 60.0                 # seconds for one reply's generation
+    history_turns: int = 10                     # exchanges remembered per conversation (0: none)
+    temperature: float = 0.8                    # sampling temperature of replies (0: greedy)
 
     @classmethod
     def from_env(cls) -> VKSettings|None:
@@ -62,6 +70,13 @@ class VKSettings:
         if not 0 < timeout <= 3600:
             raw = os.environ['VK_REPLY_TIMEOUT']
             raise ValueError(f"VK_REPLY_TIMEOUT={raw!r} must be a number of seconds in (0, 3600].")
+        temp = os.environ.get('VK_TEMPERATURE', '').strip() or '0.8'
+        try: temp = float(temp)
+        except ValueError: temp = -1.0
+        if not 0 <= temp <= 5:
+            raw = os.environ['VK_TEMPERATURE']
+            raise ValueError(f"VK_TEMPERATURE={raw!r} must be a number in [0, 5] (0: greedy replies, "
+                             "default 0.8).")
         api_url = (os.environ.get('VK_API_URL', '').strip() or VK_API_URL).rstrip('/')
         if not api_url.startswith(('https://', 'http://')):
             raise ValueError(f"VK_API_URL={api_url!r} must start with https:// "
@@ -70,7 +85,13 @@ class VKSettings:
                    confirmation_code=vals['VK_CONFIRMATION_CODE'],
                    api_version=os.environ.get('VK_API_VERSION', '').strip() or VK_API_VERSION,
                    api_url=api_url,
-                   max_new_tokens=env_int('VK_MAX_NEW_TOKENS', 128, 1, 4096), reply_timeout=timeout)
+                   max_new_tokens=env_int('VK_MAX_NEW_TOKENS', 128, 1, 4096), reply_timeout=timeout,
+                   history_turns=env_int('VK_HISTORY_TURNS', 10, 0, 1000), temperature=temp)
+
+    def gen_params(self) -> dict:
+        "The sampling parameters of a reply: `GEN_PARAMS` at `temperature`; plain greedy at 0."
+        if self.temperature == 0: return {'do_sample': False}
+        return {**GEN_PARAMS, 'temperature': self.temperature}
 
     def redact(self, text:str) -> str:
         "`text` with the token, secret and confirmation code replaced by `***`."
@@ -107,49 +128,36 @@ def split_message(text:str, limit:int=VK_MESSAGE_LIMIT) -> list[str]:
         if head: parts.append(head)
     return parts + [text] if text else parts
 
-# %% ../nbs/09_vk.ipynb #fc898d7c
-class RecentEvents:
-    "A bounded set of event ids: `add(key)` is True only for a key not seen in the last `ttl` s."
-    def __init__(self, max_size:int=20_000, ttl:float=3*3600, clock=time.monotonic):
-        self.max_size, self.ttl, self.clock = max_size, ttl, clock
-        self._seen, self._lock = OrderedDict(), threading.Lock()
-
-    def _expire(self, now):
-        while self._seen and now - next(iter(self._seen.values())) >= self.ttl:
-            self._seen.popitem(last=False)
-
-    def add(self, key:str) -> bool:
-        "Remember `key`; False if it was already there."
-        with self._lock:
-            now = self.clock()
-            self._expire(now)
-            if key in self._seen: return False
-            self._seen[key] = now
-            if len(self._seen) > self.max_size: self._seen.popitem(last=False)
-            return True
-
-    def __contains__(self, key):
-        with self._lock:
-            self._expire(self.clock())
-            return key in self._seen
-
-    def __len__(self): return len(self._seen)
-
 # %% ../nbs/09_vk.ipynb #f282e6d6
 VK_RATE = 20.0   # calls per second allowed to a community token
 
 class TokenBucket:
-    "At most `rate` takes per second, in bursts of at most `capacity`; thread-safe."
+    "At most `rate` takes per second, in bursts of at most `capacity`; thread-safe; may be `shared`."
     def __init__(self, rate:float=VK_RATE, capacity:float=1.0, clock=time.monotonic,
-                 sleep=time.sleep):
+                 sleep=time.sleep, shared=None):
         if rate <= 0 or capacity < 1:
             raise ValueError(f"TokenBucket needs rate > 0 and capacity >= 1, got rate={rate}, "
                              f"capacity={capacity}.")
         self.rate, self.capacity, self.clock, self.sleep = rate, capacity, clock, sleep
         self.tokens, self.stamp, self._lock = float(capacity), clock(), threading.Lock()
+        self.shared, self.shared_failed = shared, False  # shared(rate, capacity) -> seconds to wait
+
+    def _take_shared(self) -> float|None:
+        "Seconds to wait from the shared bucket (0: taken); None when it cannot be reached."
+        try: wait = float(self.shared(self.rate, self.capacity))
+        except StateUnavailable as e:
+            if not self.shared_failed:
+                get_logger('radon.vk').warning(f'the shared send bucket is unreachable ({e}): '
+                                               'this process keeps to the rate alone until it is back')
+            self.shared_failed = True
+            return None
+        self.shared_failed = False
+        return wait
 
     def try_take(self) -> tuple[float, float]:
         "(0, time taken) when a token was free and is now ours, else (seconds until one drips, now)."
+        if self.shared is not None and (wait := self._take_shared()) is not None:
+            return wait, self.clock()
         with self._lock:
             now = self.clock()
             self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
@@ -192,20 +200,23 @@ def vk_call(settings:VKSettings, method:str, params:dict, timeout:float=10.0):
 HELP_TEXT = ("Я бот RADON: отвечаю текстом, который пишет "
              "маленькая нейросеть. / I am the RADON bot: "
              "a small neural network writes my replies.\n\n"
-             "/help: this help\n/mode: which model answers\n"
+             "/help: this help\n/reset (/сброс): forget our conversation and start over\n"
+             "/mode: which model answers\n"
              "/mode gpt2 or /mode t5: choose the model in this conversation (hybrid models)")
+RESET_TEXT = ("Забыл наш разговор, начнём сначала. / "
+              "I forgot our conversation: let's start over.")
 FALLBACK_TEXT = ("Извините, сейчас не получилось ответить, "
                  "попробуйте позже. / Sorry, I could not reply just now, please try again later.")
 _RETRY_CODES = {1, 6, 10}   # unknown error, too many requests, VK's internal error
 
 class VKBot:
-    "The bot's state, one per app: accepted events, each chat's mode, the send bucket, replies."
-    def __init__(self, rate:float=VK_RATE, burst:float=1, max_events:int=20_000,
-                 event_ttl:float=3*3600, max_pending:int=256, max_attempts:int=4, backoff:float=0.5,
-                 http_timeout:float=10.0, workers:int=4, quiet:float=0.02, max_defer:float=0.25):
-        self.seen = RecentEvents(max_events, event_ttl)  # event ids answered with "ok"
-        self.modes = OrderedDict()                       # peer_id -> 'gpt2' | 't5' (bounded, LRU)
-        self.bucket = TokenBucket(rate, burst)           # shared by every send
+    "The bot, one per app: its state store (events, conversations, modes, send bucket), replies."
+    def __init__(self, rate:float=VK_RATE, burst:float=1, event_ttl:float=EVENT_TTL,
+                 max_pending:int=256, max_attempts:int=4, backoff:float=0.5, http_timeout:float=10.0,
+                 workers:int=4, quiet:float=0.02, max_defer:float=0.25, store=None):
+        self._store, self._own_store = store, False      # see `store`
+        self.event_ttl = event_ttl                       # seconds an accepted event id is kept
+        self.bucket = TokenBucket(rate, burst, shared=self._take_shared)  # one for every worker
         self.call_times = deque(maxlen=1000)             # when the last calls to VK went out
         self.max_pending, self.max_attempts = max_pending, max_attempts
         self.backoff, self.http_timeout = backoff, http_timeout
@@ -213,6 +224,29 @@ class VKBot:
         self.quiet, self.max_defer, self.last_accept = quiet, max_defer, 0.0   # see `after_burst`
         self.workers, self.pool = workers, None          # threads for `requests` (made when needed)
         self.log = get_logger('radon.vk')
+
+    @property
+    def store(self):
+        "The state store (`radon.state`); opened from the environment on first use if none was given."
+        if self._store is None: self._store, self._own_store = open_state(), True
+        return self._store
+
+    @store.setter
+    def store(self, store): self._store, self._own_store = store, False
+
+    def _take_shared(self, rate:float, capacity:float) -> float:
+        return self.store.try_take('vk-send', rate, capacity)
+
+    def count(self, name:str, by:int=1):
+        "Count `name` in this process's `stats` and in the store's shared counter `vk_<name>`."
+        self.stats[name] += by
+        try: self.store.incr(f'vk_{name}', by)
+        except (StateUnavailable, ValueError): pass   # a counter is not worth failing a reply for
+
+    def forget_event(self, key:str):
+        "Release the claim on event `key` (nothing was sent): a later delivery may answer it."
+        try: self.store.release(key)
+        except StateUnavailable as e: self.log.warning(f'could not release event {key}: {e}')
 
     @property
     def pending(self) -> int: return len(self.tasks)
@@ -238,6 +272,9 @@ class VKBot:
         if self.pool is not None:
             self.pool.shutdown(wait=False)
             self.pool = None
+        if self._own_store and self._store is not None:
+            self._store.close()
+            self._store = None
 
     async def after_burst(self):
         "Wait until no event came for `quiet` seconds (at most `max_defer`): a burst is answered first."
@@ -263,7 +300,7 @@ async def send_part(self:VKBot, settings:VKSettings, peer_id:int, text:str, rand
         try:
             await loop.run_in_executor(self.pool, call)
             self.auth_failed = False
-            self.stats['sent'] += 1
+            self.count('sent')
             return True
         except VKAPIError as e:
             if e.code == 5:
@@ -272,24 +309,24 @@ async def send_part(self:VKBot, settings:VKSettings, peer_id:int, text:str, rand
                                    "set VK_TOKEN to a community token with the messages permission. "
                                    "(Logged once until a send succeeds.)")
                 self.auth_failed = True
-                self.stats['auth_failed'] += 1
+                self.count('auth_failed')
                 return False
             if e.code == 9:
                 self.log.warning(f'{e}: not retrying', extra=where)
-                self.stats['flood'] += 1
+                self.count('flood')
                 return False
             if e.code not in _RETRY_CODES:
                 self.log.warning(str(e), extra=where)
-                self.stats['refused'] += 1
+                self.count('refused')
                 return False
             why = f'VK API error {e.code}'
         except (requests.RequestException, ValueError) as e:  # network, HTTP 5xx, a body not JSON
             why = settings.redact(f'{type(e).__name__}: {e}')[:300]
-        self.stats['retries'] += 1
+        self.count('retries')
         if attempt < self.max_attempts: await asyncio.sleep(self._delay(attempt))
     self.log.error(f'messages.send failed {self.max_attempts} times, giving up ({why})',
                    extra=where)
-    self.stats['gave_up'] += 1
+    self.count('gave_up')
     return False
 
 @patch
@@ -315,24 +352,30 @@ def incoming_text(obj:dict) -> tuple[int|None, str]:
 
 # %% ../nbs/09_vk.ipynb #e8e2face
 @patch
+def mode_of(self:VKBot, peer_id:int, modes:tuple, default:str|None=None) -> str:
+    "The mode conversation `peer_id` chose, if this model has it, else the default."
+    chosen = self.store.mode(peer_id) if len(modes) > 1 else None
+    return chosen if chosen in modes else default or modes[0]
+
+@patch
 def command(self:VKBot, peer_id:int, text:str, modes:tuple, default:str|None=None) -> str|None:
-    "The answer to a bot command (`/help`, `/mode [gpt2|t5]`), None when `text` is not one."
+    "The answer to a bot command (`/help`, `/reset`, `/mode [gpt2|t5]`), None if `text` is not one."
     if not text.startswith('/'): return None
     name, _, arg = text[1:].partition(' ')
     name, arg = name.lower(), arg.strip().lower()
     if name in ('help', 'start', 'помощь'): return HELP_TEXT
+    if name in ('reset', 'сброс'):
+        self.store.reset(peer_id)
+        return RESET_TEXT
     if name != 'mode': return f'Unknown command /{name}.\n\n{HELP_TEXT}'
-    current = self.modes.get(peer_id, default or modes[0])
+    current = self.mode_of(peer_id, modes, default)
     if not arg: return f'Mode: {current} (available: {", ".join(modes)}).'
     if arg not in ('gpt2', 't5'): return f'Unknown mode {arg!r}: use /mode gpt2 or /mode t5.'
     if arg not in modes: return f'This model is {modes[0]}-only: it has no {arg} mode.'
-    self.modes[peer_id] = arg
-    self.modes.move_to_end(peer_id)
-    while len(self.modes) > self.seen.max_size: self.modes.popitem(last=False)
+    self.store.set_mode(peer_id, arg)
     return f'Mode set to {arg} for this conversation.'
 
 # %% ../nbs/09_vk.ipynb #904902e7
-GEN_PARAMS = dict(do_sample=True, temperature=0.8, top_k=50, top_p=0.95, repetition_penalty=1.1)
 MAX_PROMPT_CHARS = 4000   # longer messages: the end is kept
 
 def fit_request(engine:TextGenerator, text:str, mode:str|None,
@@ -355,43 +398,104 @@ def clean_reply(text:str) -> str:
     "The model's text as a message: no control characters, no U+FFFD (half a letter), no outer spaces."
     return _JUNK.sub('', text).strip()
 
+def chat_tokenizer(engine:TextGenerator):
+    "The engine's tokenizer when its model has a chat template (it holds conversations), else None."
+    tok = getattr(engine, 'tokenizer', None)
+    if not getattr(engine, 'chat', True) or not getattr(tok, 'chat_template', None): return None
+    return tok
+
+def fit_chat(engine:TextGenerator, tokenizer, history:list[dict], text:str, mode:str|None,
+             max_new_tokens:int) -> tuple[list[int], int, str]:
+    "(prompt ids, max_new_tokens, user text kept): `history` + `text` in the chat template, fitted."
+    mode = mode or engine.default_mode
+    lim = engine.limits[mode]
+    max_new_tokens = max(1, min(max_new_tokens, lim.max_new_tokens))
+    keep = min(lim.max_input_tokens, lim.max_total_tokens - max_new_tokens)
+    text = text[-MAX_PROMPT_CHARS:]
+    user = lambda t: [{'role': 'user', 'content': t}]
+    ids, drop = tokenizer(text, add_special_tokens=False)['input_ids'], 0
+    while True:
+        try: return (chat_prompt(tokenizer, history + user(text), keep)[0], max_new_tokens, text)
+        except NoChatTemplate: raise
+        except ValueError:   # the message alone does not fit: keep its end, as `fit_request` does
+            if drop >= len(ids) - 1: raise
+            drop += max(1, (len(ids) - drop) // 8)
+            text = tokenizer.decode(ids[drop:])
+
+@patch
+def past(self:VKBot, peer_id:int, settings:VKSettings) -> list[dict]:
+    "The remembered turns of conversation `peer_id` ([] when none, or when they cannot be read)."
+    if settings.history_turns == 0: return []
+    try: turns = self.store.history(peer_id)[-2 * settings.history_turns:]
+    except StateUnavailable as e:
+        self.log.warning(f'answering without the history: {e}', extra={'peer_id': peer_id})
+        return []
+    try: return check_request_messages(turns + [{'role': 'user', 'content': ''}])[:-1]
+    except ValueError: return []   # not user/assistant in turn (an old store): start afresh
+
+@patch
+async def answer(self:VKBot, settings:VKSettings, engine:TextGenerator, peer_id:int, text:str,
+                 key:str) -> tuple[str, list[dict]|None]:
+    "(the bot's answer to `text` from `peer_id`, the turns to remember once it is sent, or None)."
+    modes, where = tuple(engine.modes), {'event_id': key}
+    if (ans := self.command(peer_id, text, modes, engine.default_mode)) is not None: return ans, None
+    mode = self.mode_of(peer_id, modes, engine.default_mode) if len(modes) > 1 else None
+    seed, tok = random_id_for(settings.group_id, key) & 0x7FFFFFFF, chat_tokenizer(engine)
+    try:
+        if tok is None: prompt, max_new = fit_request(engine, text, mode, settings.max_new_tokens)
+        else:
+            history = self.past(peer_id, settings)
+            max_new = settings.max_new_tokens
+            prompt, max_new, text = fit_chat(engine, tok, history, text, mode, max_new)
+        answer = engine.generate(prompt, max_new_tokens=max_new, seed=seed, mode=mode,
+                                 **settings.gen_params())
+        res = await asyncio.wait_for(answer, settings.reply_timeout)
+        reply = clean_reply(res.text or '')
+        if reply:
+            turns = [{'role': 'user', 'content': text}, {'role': 'assistant', 'content': reply}]
+            return reply, turns if tok is not None else None
+        self.log.info('the model produced an empty reply', extra=where)
+        self.count('empty')
+    except asyncio.TimeoutError:
+        self.log.warning(f'generation took over {settings.reply_timeout:g} s', extra=where)
+        self.count('timeouts')
+    except Exception as e:
+        why = settings.redact(f'{type(e).__name__}: {e}')[:300]
+        self.log.warning(f'generation failed: {why}', extra=where)
+        self.count('gen_failed')
+    return FALLBACK_TEXT, None
+
 @patch
 async def reply_text(self:VKBot, settings:VKSettings, engine:TextGenerator, peer_id:int, text:str,
                      key:str) -> str:
     "The bot's answer to `text` from `peer_id`: a command's answer, the model's, or the fallback."
-    modes, where = tuple(engine.modes), {'event_id': key}
-    if (ans := self.command(peer_id, text, modes, engine.default_mode)) is not None: return ans
-    mode = self.modes.get(peer_id) if len(modes) > 1 else None
-    seed = random_id_for(settings.group_id, key) & 0x7FFFFFFF
-    try:
-        prompt, max_new = fit_request(engine, text, mode, settings.max_new_tokens)
-        answer = engine.generate(prompt, max_new_tokens=max_new, seed=seed, mode=mode, **GEN_PARAMS)
-        res = await asyncio.wait_for(answer, settings.reply_timeout)
-        reply = clean_reply(res.text or '')
-        if reply: return reply
-        self.log.info('the model produced an empty reply', extra=where)
-        self.stats['empty'] += 1
-    except asyncio.TimeoutError:
-        self.log.warning(f'generation took over {settings.reply_timeout:g} s', extra=where)
-        self.stats['timeouts'] += 1
-    except Exception as e:
-        why = settings.redact(f'{type(e).__name__}: {e}')[:300]
-        self.log.warning(f'generation failed: {why}', extra=where)
-        self.stats['gen_failed'] += 1
-    return FALLBACK_TEXT
+    return (await self.answer(settings, engine, peer_id, text, key))[0]
+
+@patch
+def remember(self:VKBot, peer_id:int, turns:list[dict], settings:VKSettings):
+    "Add a sent exchange to conversation `peer_id`, which keeps its last `history_turns` exchanges."
+    if settings.history_turns == 0: return
+    try: self.store.add_turns(peer_id, turns, keep=2 * settings.history_turns)
+    except StateUnavailable as e:
+        self.log.warning(f'this exchange is not remembered: {e}', extra={'peer_id': peer_id})
 
 @patch
 async def handle_message(self:VKBot, settings:VKSettings, engine:TextGenerator, obj:dict, key:str):
     "Reply to one accepted `message_new` event (runs after the webhook answered)."
     peer_id, text = incoming_text(obj)
     if not text:
-        self.stats['ignored'] += 1
+        self.count('ignored')
         return
-    await self.after_burst()
-    reply = await self.reply_text(settings, engine, peer_id, text, key)
-    n = await self.send(settings, peer_id, reply, key)
-    self.log.info('VK reply sent' if n else 'VK reply not sent',
-                  extra={'event_id': key, 'peer_id': peer_id, 'parts': n})
+    sent = 0
+    try:
+        await self.after_burst()
+        reply, turns = await self.answer(settings, engine, peer_id, text, key)
+        sent = await self.send(settings, peer_id, reply, key)
+        if sent and turns: self.remember(peer_id, turns, settings)
+    finally:
+        if not sent: self.forget_event(key)   # nothing went out: a later delivery may try again
+    self.log.info('VK reply sent' if sent else 'VK reply not sent',
+                  extra={'event_id': key, 'peer_id': peer_id, 'parts': sent})
 
 # %% ../nbs/09_vk.ipynb #732df8bd
 MAX_EVENT_BYTES = 1 << 20
@@ -411,6 +515,11 @@ async def _vk_lifespan(app):
     yield
     bot = getattr(app.state, 'vk_bot', None)
     if bot is not None: await bot.close(SHUTDOWN_GRACE)
+    store = getattr(app.state, 'vk_store', None)
+    if store is not None and getattr(app.state, 'vk_store_opened', False):  # ours to close
+        store.close()
+        app.state.vk_store = app.state.vk_store_opened = None
+        if bot is not None and bot._store is store: bot.store = None
 
 router = APIRouter(lifespan=_vk_lifespan)
 
@@ -419,10 +528,19 @@ def vk_settings(app) -> VKSettings|None:
     s = getattr(app.state, 'vk_settings', None)
     return s if s is not None else VKSettings.from_env()
 
+def get_store(app):
+    "The app's state store: `app.state.vk_store` when set, else opened from the environment now."
+    if getattr(app.state, 'vk_store', None) is None:
+        app.state.vk_store, app.state.vk_store_opened = open_state(), True
+        get_logger('radon.vk').info(f'VK bot state in {app.state.vk_store!r}')
+    return app.state.vk_store
+
 def get_bot(app) -> VKBot:
-    "The app's one `VKBot` (made on first use)."
+    "The app's one `VKBot` (made on first use), with the app's state store unless it has its own."
     if getattr(app.state, 'vk_bot', None) is None: app.state.vk_bot = VKBot()
-    return app.state.vk_bot
+    bot = app.state.vk_bot
+    if bot._store is None: bot.store = get_store(app)
+    return bot
 
 def _error(status:int, msg:str, kind:str, **headers) -> JSONResponse:
     body = {'error': msg, 'error_type': kind}
@@ -434,6 +552,12 @@ def _engine_ready(app) -> TextGenerator|None:
     return engine if engine is not None and engine.ready else None
 
 # %% ../nbs/09_vk.ipynb #d8b2fd3d
+def _duplicate(bot:VKBot, log, where:dict) -> PlainTextResponse:
+    "`ok` for an event already accepted (here or by another worker): nothing more to do."
+    bot.count('duplicates')
+    log.info('VK event already accepted', extra=where)
+    return PlainTextResponse('ok')
+
 @router.post('/vk/webhook', response_class=PlainTextResponse, summary='VK Callback API events')
 async def vk_webhook(request:Request):
     "Answer a VK Callback API event at once; a `message_new` is replied to in the background."
@@ -458,20 +582,29 @@ async def vk_webhook(request:Request):
         log.warning('VK event refused: wrong secret or group id', extra={'event_type': etype[:40]})
         return _error(403, 'Wrong secret or group id.', 'forbidden')
     if etype == 'confirmation': return PlainTextResponse(settings.confirmation_code)
-    bot, key = get_bot(request.app), str(event.get('event_id') or hashlib.sha256(body).hexdigest())
-    if key in bot.seen:
-        bot.stats['duplicates'] += 1
-        log.info('VK event already accepted', extra={'event_id': key, 'retry': retry})
-        return PlainTextResponse('ok')
-    engine = _engine_ready(request.app)
-    if etype == 'message_new' and (engine is None or bot.pending >= bot.max_pending):
-        why = 'the model is still loading' if engine is None else 'too many replies in progress'
-        log.warning(f'VK event deferred: {why}', extra={'event_id': key})
-        return _error(503, f'Busy: {why}; VK will retry.', 'overloaded', **{'Retry-After': '5'})
-    bot.seen.add(key)
+    key = str(event.get('event_id') or hashlib.sha256(body).hexdigest())
+    where = {'event_id': key, 'retry': retry}
+    try:
+        bot = get_bot(request.app)
+        if bot.store.claimed(key, bot.event_ttl):
+            return _duplicate(bot, log, where)
+        engine = _engine_ready(request.app)
+        if etype == 'message_new' and (engine is None or bot.pending >= bot.max_pending):
+            why = 'the model is still loading' if engine is None else 'too many replies in progress'
+            log.warning(f'VK event deferred: {why}', extra=where)
+            return _error(503, f'Busy: {why}; VK will retry.', 'overloaded', **{'Retry-After': '5'})
+        if not bot.store.claim(key, bot.event_ttl):   # another worker took it a moment ago
+            return _duplicate(bot, log, where)
+    except (StateUnavailable, ValueError) as e:   # Redis down, SQLite locked, a store not opening
+        log.warning(f'VK event deferred: the bot state is unavailable ({e})', extra=where)
+        return _error(503, 'Busy: the bot state is unavailable; VK will retry.', 'unavailable',
+                      **{'Retry-After': '5'})
     bot.last_accept = time.monotonic()
     if etype == 'message_new':
-        bot.spawn(bot.handle_message(settings, engine, event.get('object') or {}, key))
+        try: bot.spawn(bot.handle_message(settings, engine, event.get('object') or {}, key))
+        except BaseException:
+            bot.forget_event(key)
+            raise
     log.debug('VK event accepted', extra={'event_id': key, 'event_type': etype[:40],
                                           'retry': retry})
     return PlainTextResponse('ok')
