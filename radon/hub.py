@@ -142,13 +142,13 @@ def checkpoint_info(src:str|Path) -> dict:
 
 # %% ../nbs/10_hub.ipynb #4e4df115
 def training_summary(src:str|Path) -> dict|None:
-    "Steps, tokens, time, data and the last validation numbers from `src/trainer_state.json` (None if absent)."
+    "Steps, tokens, time, data and the held step's validation numbers from `src/trainer_state.json`."
     p = Path(src)/'trainer_state.json'
     if not p.exists(): return None
     try: s = json.loads(p.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{p} is not valid JSON: {e}") from None
     tc, data, evals = s.get('training_config') or {}, s.get('data') or {}, s.get('eval_history') or []
-    last = evals[-1] if evals else {}
+    last = s.get('model_eval') or (evals[-1] if evals else {})  # the step the folder holds
     hist = s.get('history') or []
     return {'step': s.get('step'), 'max_steps': s.get('max_steps'), 'tokens_seen': s.get('tokens_seen'),
             'wall_time_s': s.get('wall_time_s'), 'world_size': s.get('world_size', 1), 'epoch': s.get('epoch'),
@@ -158,6 +158,8 @@ def training_summary(src:str|Path) -> dict|None:
             'train_tokens': data.get('train_tokens'), 'val_tokens': data.get('val_tokens'),
             'train_loss': hist[-1]['loss'] if hist and 'loss' in hist[-1] else None, 'has_history': bool(hist),
             'val_step': last.get('step'), 'val_loss': last.get('val_loss'), 'val_ppl': last.get('val_ppl'),
+            'val_bpb': last.get('val_bpb'), 'model_step': s.get('model_step', s.get('step')),
+            'stopped_early': bool(s.get('stopped_early')),
             'val_ppl_parts': {k.removeprefix('val_ppl_'): v for k, v in last.items() if k.startswith('val_ppl_')}}
 
 # %% ../nbs/10_hub.ipynb #39b2b95f
@@ -172,6 +174,9 @@ def card_metadata(info:dict, summary:dict|None, repo_id:str, license:str='apache
                   dataset_name=f"{', '.join(summary['files']) or 'training corpus'} (held-out validation documents)")
         evals = [EvalResult(**ds, metric_type='perplexity', metric_value=round(summary['val_ppl'], 4), metric_name='Validation perplexity'),
                  EvalResult(**ds, metric_type='loss', metric_value=round(summary['val_loss'], 4), metric_name='Validation loss')]
+        if summary.get('val_bpb') is not None:
+            evals.append(EvalResult(**ds, metric_type='bits_per_byte', metric_value=round(summary['val_bpb'], 4),
+                                    metric_name='Validation bits per UTF-8 byte'))
     data = ModelCardData(language=['ru', 'en'], license=license, library_name='transformers', pipeline_tag=info['pipeline_tag'],
                          tags=['radon', arch, 'custom_code', 'from-scratch', 'russian', 'english'], datasets=datasets,
                          metrics=['perplexity'], model_name=repo_id.split('/')[1], eval_results=evals or None)
@@ -236,18 +241,25 @@ def _training_text(s:dict|None, has_plot:bool) -> str:
              f"({_n(s['epoch'])} epochs), {_n(s['wall_time_s'])} s wall time ({hours:.2f} h) on {s['world_size']} x {s['device'] or 'device'}.",
              f"- **Settings**: batch {_n(s['batch_size'])} x {_n(s['block_size'])} tokens, AdamW, peak learning rate "
              f"{_n(s['learning_rate'], 'g')}, {s['schedule'] or '—'} schedule, precision {s['precision'] or '—'}."]
+    if s.get('model_step') is not None and (s['model_step'] != s['step'] or s.get('stopped_early')):
+        lines.append(f"- **Weights**: those of step {s['model_step']}, the lowest validation loss of the run"
+                     + (' (it stopped early, when validation stopped improving).' if s.get('stopped_early') else '.'))
     plot = "\n\n![Training and validation loss and perplexity](loss.png)" if has_plot else ''
     return '\n'.join(lines) + plot
 
 def _eval_text(s:dict|None, cfg:dict) -> str:
-    "The evaluation section: validation loss and perplexity, and how to read them."
+    "The evaluation section: validation loss, perplexity and bits per byte, and how to read them."
     if not s or s.get('val_ppl') is None: return "No validation run is recorded for this checkpoint."
-    rows = [f"| validation, step {s['val_step']} | {s['val_loss']:.4f} | {s['val_ppl']:.2f} |"]
-    rows += [f"| validation, {k} half | — | {v:.2f} |" for k, v in s['val_ppl_parts'].items()]
-    return ("| split | loss | perplexity |\n|---|---|---|\n" + '\n'.join(rows) +
+    rows = [f"| validation, step {s['val_step']} | {s['val_loss']:.4f} | {s['val_ppl']:.2f} | "
+            f"{_n(s.get('val_bpb'), '.4f')} |"]
+    rows += [f"| validation, {k} half | — | {v:.2f} | — |" for k, v in s['val_ppl_parts'].items()]
+    bpb = ('' if s.get('val_bpb') is None else " Bits per byte (the summed loss in bits over the UTF-8 bytes of "
+           "the held-out text) does not depend on the tokenizer, so it compares models with different vocabularies.")
+    return ("| split | loss | perplexity | bits per byte |\n|---|---|---|---|\n" + '\n'.join(rows) +
             f"\n\nPerplexity is exp(mean cross-entropy per token) on held-out documents of the training corpus: lower is "
             f"better, and a model guessing uniformly over the {cfg.get('vocab_size'):,}-piece vocabulary would score "
-            f"{cfg.get('vocab_size'):,}. It is measured on text like the training text, so it says nothing about other domains.")
+            f"{cfg.get('vocab_size'):,}. It is measured on text like the training text, so it says nothing about other domains."
+            + bpb)
 
 # %% ../nbs/10_hub.ipynb #ec58818e
 def model_card(src:str|Path,                 # checkpoint folder
