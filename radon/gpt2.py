@@ -16,7 +16,7 @@ from transformers.cache_utils import Cache, DynamicCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from .core import Sampler
-from .fast import KVCache, derived_weights, layout_for, linear_fn, pack_weight
+from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weight
 
 # %% auto #0
 __all__ = ['check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'GPT2Attention', 'GPT2MLP', 'GPT2Block',
@@ -359,7 +359,7 @@ class FastDecoder:
     def __init__(self, model, batch_size:int, max_len:int, layout:str|None=None):
         cfg, t = model.config, model.transformer
         p = t.wte.weight
-        self.layout = layout_for(p.device, p.dtype) if layout is None else layout
+        self.layout = decode_layout(model) if layout is None else layout  # set_quantize(model, 'int8')
         self.mm = linear_fn(self.layout)
         self.C, self.nh, self.eps = cfg.hidden_size, cfg.num_attention_heads, cfg.layer_norm_epsilon
         self.hs = self.C // self.nh
@@ -369,8 +369,8 @@ class FastDecoder:
         L = len(self.layers)
         self.cache = KVCache(L, batch_size, self.nh, self.hs, max_len, p.dtype, p.device)
 
-    def hidden(self, ids, pos, mask=None):
-        "Final hidden state (B, C) of the last new token of `ids` (B, T) at positions `pos` (B, T)."
+    def hidden(self, ids, pos, mask=None, last:bool=True):
+        "Final hidden state of new tokens `ids` (B, T) at `pos`: the last one (B, C), or all (B, T, C)."
         B, T = ids.shape
         C, nh, hs, eps, mm, cache = self.C, self.nh, self.hs, self.eps, self.mm, self.cache
         x = (F.embedding(ids, self.wte) + F.embedding(pos, self.wpe)).view(B * T, C)  # (B*T, C)
@@ -384,7 +384,8 @@ class FastDecoder:
             h = F.gelu(mm(F.layer_norm(x, (C,), w2, b2, eps), wf, bf), approximate='tanh')  # (B*T, 4C)
             x = x + mm(h, wm, bm)
         cache.advance(T)
-        return F.layer_norm(x.view(B, T, C)[:, -1], (C,), *self.lnf, eps)      # (B, C)
+        x = x.view(B, T, C)[:, -1] if last else x.view(B, T, C)
+        return F.layer_norm(x, (C,), *self.lnf, eps)                           # (B, C) or (B, T, C)
 
     def logits(self, h): return self.mm(h, self.head, None)                            # (B, V)
 

@@ -17,7 +17,7 @@ from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
 
 from .core import Sampler
-from .fast import KVCache, derived_weights, layout_for, linear_fn, pack_weight
+from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weight
 
 
 # %% auto #0
@@ -547,7 +547,7 @@ def _rms(x, w, eps):
 def _t5_decode_state(self, ids, mask, steps:int) -> dict:
     "Encoder output, cross-attention K/V per block, an empty self-attention cache, the position bias."
     B, dt, dev, c = ids.shape[0], self.dtype, ids.device, self.config
-    layout = layout_for(self.shared.weight.device, self.shared.weight.dtype)
+    layout = decode_layout(self)  # set_quantize(model, 'int8') asks for int8 weights
     layers, head = _t5_fast_weights(self, layout)
     enc = self.encoder(ids, mask).last_hidden_state  # (B, S, C)
     ck, cv = [], []
