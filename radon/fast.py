@@ -30,7 +30,7 @@ def quantize_rows(w:torch.Tensor) -> torch.Tensor:
     scale = (w.detach().float().abs().amax(1) / 127).clamp(min=1e-12).double()
     zero = torch.zeros(w.shape[0], dtype=torch.long, device=w.device)
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # torch 2.13 warns that quantized tensors will leave a later release
+        warnings.simplefilter('ignore')  # torch 2.13 warns that quantized tensors go in a later release
         return torch.quantize_per_channel(w.detach().float(), scale, zero, 0, torch.qint8)
 
 @functools.cache
@@ -45,7 +45,7 @@ def int8_ops():
 
 # %% ../nbs/01a_fast.ipynb #19cc5cb6
 LAYOUTS = ('linear', 'transposed', 'onednn', 'int8')  # the ways `pack_weight` can store a weight
-EXACT_LAYOUTS = LAYOUTS[:3]  # those that compute the fp32 product (up to rounding); 'int8' comes below
+EXACT_LAYOUTS = LAYOUTS[:3]  # those computing the fp32 product (up to rounding); 'int8' rounds more
 
 def _check_layout(layout:str):
     "ValueError for a layout that is unknown, or that this torch build cannot run."
@@ -79,7 +79,7 @@ def linear_fn(layout:str):
         return lambda x, w, b: torch.addmm(b, x, w) if b is not None else x @ w
     if layout == 'int8':
         q = int8_ops()[1]
-        return lambda x, w, b: q(x, w, True) if b is None else q(x, w, True) + b  # True: 7-bit inputs
+        return lambda x, w, b: q(x, w, True) if b is None else q(x, w, True) + b  # 7-bit inputs
     lin = onednn_ops()[0]
     return lambda x, w, b: lin(x, w, b, 'none', [], '')
 
@@ -87,13 +87,14 @@ def linear_fn(layout:str):
 QUANTIZE = (None, 'int8')  # what `quantize=` accepts: None keeps the model's own precision
 
 def layout_for(device, dtype, quantize:str|None=None) -> str:
-    "The weight layout for `device`, `dtype` and `quantize`; for a CPU in fp32: 'onednn' or 'transposed'."
-    if quantize not in QUANTIZE: raise ValueError(f"quantize={quantize!r} is not known: use one of {QUANTIZE}.")
+    "The weight layout for `device`, `dtype` and `quantize`; a CPU in fp32: 'onednn' or 'transposed'."
+    if quantize not in QUANTIZE:
+        raise ValueError(f"quantize={quantize!r} is not known: use one of {QUANTIZE}.")
     cpu32 = torch.device(device).type == 'cpu' and dtype == torch.float32
     if quantize == 'int8':
         if not cpu32:
-            raise ValueError(f"quantize='int8' runs on a CPU in float32, the model is on {device} in {dtype}: "
-                             "load it with device='cpu' and dtype='float32', or drop quantize.")
+            raise ValueError(f"quantize='int8' runs on a CPU in float32, the model is on {device} in "
+                             f"{dtype}: load it with device='cpu' and dtype='float32', or drop quantize.")
         _check_layout('int8')
         return 'int8'
     if not cpu32: return 'linear'
@@ -101,14 +102,14 @@ def layout_for(device, dtype, quantize:str|None=None) -> str:
 
 # %% ../nbs/01a_fast.ipynb #af40a50b
 def set_quantize(model, quantize:str|None):
-    "Make the fast decoders of `model` store its weights for `quantize` ('int8', or None: as they are)."
+    "Make the fast decoders of `model` keep its weights for `quantize` ('int8'; None: as they are)."
     p = next(model.parameters())
     layout_for(p.device, p.dtype, quantize)  # refuse now what cannot run
     model.decode_quantize = quantize
     return model
 
 def decode_layout(model) -> str:
-    "The layout the fast decoders use for `model`: by its weights' device and dtype and its `decode_quantize`."
+    "The layout the fast decoders use for `model`, by its weights' device, dtype and `decode_quantize`."
     p = next(model.parameters())
     return layout_for(p.device, p.dtype, getattr(model, 'decode_quantize', None))
 
@@ -133,9 +134,9 @@ class KVCache:
                  cols:int=0,                                       # columns (positions) to allocate
                  dtype=torch.float32, device=None):
         shape = (layers, batch, heads, cols, head_size)
-        self.k = torch.empty(shape, dtype=dtype, device=device)  # (L, B, nh, cols, hs), garbage past len
+        self.k = torch.empty(shape, dtype=dtype, device=device)  # (L, B, nh, cols, hs), junk past len
         self.v = torch.empty(shape, dtype=dtype, device=device)
-        self.mask = torch.ones(batch, cols, dtype=torch.bool, device=device)  # (B, cols): what rows read
+        self.mask = torch.ones(batch, cols, dtype=torch.bool, device=device)  # (B, cols): rows read
         self.live = torch.ones(batch, dtype=torch.bool, device=device)  # (B,): rows in use
         self.len = 0                                                    # the next column written
 
@@ -151,7 +152,7 @@ class KVCache:
         t0, t1 = self.len, self.len + k.shape[2]
         if t1 > self.cols:
             raise ValueError(f"{k.shape[2]} new tokens do not fit: the cache has {self.cols} "
-                             f"columns and {t0} are written. Make it larger, or call reserve() first.")
+                             f"columns and {t0} are written. Make it larger, or reserve() first.")
         K, V = self.k[i], self.v[i]
         K[:, :, t0:t1] = k
         V[:, :, t0:t1] = v
@@ -216,7 +217,7 @@ class KVCache:
         return free + self.add_rows(n - len(free)) if len(free) < n else free
 
     def assign(self, rows:list[int], src:KVCache):
-        "Copy all rows of `src` (its `len` columns, its mask) into `rows`, to end at column `len`; now live."
+        "Copy all rows of `src` (its `len` columns, its mask) into `rows`, ending at column `len`."
         P, t = src.len, self.len
         if len(rows) != src.B:
             raise ValueError(f"assign got {len(rows)} rows for a source of {src.B}: "
