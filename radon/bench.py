@@ -10,8 +10,8 @@ from typing import Callable
 # %% auto #0
 __all__ = ['BENCHES', 'GENERATE_CASES', 'bench_command', 'alternate', 'median', 'run_bench', 'bench_cli', 'bench_selftest',
            'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case', 'int8_quality', 'bench_generate',
-           'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case', 'serve_load', 'serve_burst',
-           'bench_serve']
+           'ct2_available', 'ct2_runners', 'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case',
+           'serve_load', 'serve_burst', 'bench_serve']
 
 # %% ../nbs/12_bench.ipynb #ab4bae07
 BENCHES: dict[str, tuple[Callable, Callable|None, str]] = {}
@@ -70,7 +70,8 @@ class GenerateCase:
     "Two ways to write the same tokens: `ours()` and `hf()` each return the new tokens (B, n_new)."
     ours: Callable
     hf: Callable
-    model: object = None  # our model behind `ours` (for --quantize)
+    model: object = None  # our model behind `ours` (for --quantize and --ct2)
+    ids: object = None    # the prompts (B, prompt_len) (for --ct2)
 
 GENERATE_CASES: dict[str, Callable[..., GenerateCase]] = {}  # model_type -> fn(cfg, batch, prompt, new, seed)
 
@@ -107,7 +108,7 @@ def gpt2_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int,
         with torch.inference_mode():
             out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, pad_token_id=0)
             return out[:, prompt_len:]
-    return GenerateCase(run_ours, run_hf, ours)
+    return GenerateCase(run_ours, run_hf, ours, ids)
 
 # %% ../nbs/12_bench.ipynb #6c1da927
 def _gpt2_bpb(m, ids, block:int, max_blocks:int, bytes_per_token:float) -> float:
@@ -181,11 +182,13 @@ def _generate_args(p):
     p.add_argument('--eval-model', default=None, help='with --quantize: a trained checkpoint to score, fp32 vs int8')
     p.add_argument('--eval-text', nargs='+', default=None, help='held-out text files/folders for --eval-model')
     p.add_argument('--eval-blocks', type=int, default=64, help='blocks of 128 tokens that --eval-model scores')
+    p.add_argument('--ct2', action='store_true', help='also time CTranslate2 (float32 and int8) on the same weights')
 
 def _generate_row(case:GenerateCase, b:int, args) -> dict:
     "Tokens per second of each side for one batch size, their ratios, and whether the tokens agree."
     fns = {'ours': case.ours, 'hf': case.hf}
     if args.quantize: fns['int8'] = quantized(case, args.quantize)
+    if args.ct2: fns.update(ct2_runners(case, args.new_tokens))
     ref = case.ours()
     same = bool((ref == case.hf()).all())
     t = alternate(fns, runs=args.runs, warmup=1)
@@ -196,6 +199,12 @@ def _generate_row(case:GenerateCase, b:int, args) -> dict:
         agree = float((fns['int8']() == ref).float().mean())
         row.update(radon_int8_tok_s=round(b * args.new_tokens / s['int8'], 1), int8_ratio=round(s['hf'] / s['int8'], 3),
                    int8_speedup=round(s['ours'] / s['int8'], 3), int8_token_agreement=round(agree, 3))
+    if args.ct2:
+        row.update(ct2_fp32_tok_s=round(b * args.new_tokens / s['ct2_fp32'], 1),
+                   ct2_int8_tok_s=round(b * args.new_tokens / s['ct2_int8'], 1),
+                   ct2_fp32_ratio=round(s['ct2_fp32'] / s['ours'], 3),  # > 1: ours is faster
+                   ct2_fp32_token_agreement=round(float((fns['ct2_fp32']() == ref).float().mean()), 3))
+        if args.quantize: row['int8_ct2_int8_ratio'] = round(s['ct2_int8'] / s['int8'], 3)
     return row
 
 @bench_command('generate', help="greedy generation speed: our fast path vs HF's generate, same weights",
@@ -218,11 +227,14 @@ def bench_generate(args) -> dict:
     if kind not in GENERATE_CASES:
         raise SystemExit(f"--config {path}: model_type {kind!r} has no generate bench; known: {sorted(GENERATE_CASES)}")
     if args.threads < 0: raise SystemExit(f"--threads must be >= 0, got {args.threads}")
+    skipped = {}
+    if args.ct2 and not ct2_available():
+        args.ct2, skipped['ct2'] = False, 'skipped: ctranslate2 is not installed (pip install ctranslate2==4.8.5)'
     import torch
     threads = torch.get_num_threads()
     if args.threads: torch.set_num_threads(args.threads)
     try:
-        res = {}
+        res = dict(skipped)
         for b in sizes:
             case = GENERATE_CASES[kind](cfg, b, args.prompt_len, args.new_tokens, args.seed)
             res[f'batch_{b}'] = _generate_row(case, b, args)
@@ -233,6 +245,47 @@ def bench_generate(args) -> dict:
             res['int8_quality'] = int8_quality(args.eval_model, texts, max_blocks=args.eval_blocks)
     finally: torch.set_num_threads(threads)
     return res
+
+# %% ../nbs/12_bench.ipynb #70800c76
+def ct2_available() -> bool:
+    "Whether CTranslate2 can be imported here."
+    import importlib.util
+    return importlib.util.find_spec('ctranslate2') is not None
+
+def _id_tokenizer(vocab_size:int):
+    "A word-level HF tokenizer whose token `<i>` is id `i` (what CTranslate2's converter needs to see)."
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+    tk = Tokenizer(models.WordLevel({f'<{i}>': i for i in range(vocab_size)}, unk_token='<1>'))
+    return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='<0>', unk_token='<1>', bos_token='<2>',
+                                   eos_token='<3>')
+
+def ct2_runners(case:GenerateCase, new_tokens:int) -> dict[str, Callable]:
+    "CTranslate2 float32 and int8 generators for `case`'s weights and prompts, returning (B, n_new) ids."
+    import tempfile, torch
+    import ctranslate2
+    from ctranslate2.converters import TransformersConverter
+    from radon.export import export_hf
+    d = Path(tempfile.mkdtemp(prefix='radon-ct2-'))
+    export_hf(case.model, d/'hf', tokenizer=_id_tokenizer(case.model.config.vocab_size))
+    TransformersConverter(str(d/'hf')).convert(str(d/'ct2'), force=True)
+    toks, seq2seq = [[f'<{i}>' for i in row] for row in case.ids.tolist()], case.model.config.is_encoder_decoder
+    kw = dict(device='cpu', intra_threads=torch.get_num_threads(), inter_threads=1)
+    def runner(compute_type):
+        if seq2seq:
+            tr = ctranslate2.Translator(str(d/'ct2'), compute_type=compute_type, **kw)
+            def run():
+                r = tr.translate_batch(toks, max_decoding_length=new_tokens, min_decoding_length=new_tokens,
+                                       beam_size=1)
+                return torch.tensor([[int(t[1:-1]) for t in x.hypotheses[0]] for x in r])
+            return run
+        g = ctranslate2.Generator(str(d/'ct2'), compute_type=compute_type, **kw)
+        def run():
+            r = g.generate_batch(toks, max_length=new_tokens, min_length=new_tokens, sampling_topk=1,
+                                 include_prompt_in_result=False)
+            return torch.tensor([x.sequences_ids[0] for x in r])
+        return run
+    return {'ct2_fp32': runner('float32'), 'ct2_int8': runner('int8')}
 
 # %% ../nbs/12_bench.ipynb #ccb59e62
 def _bench_docs(paragraphs:list[str], n:int, size:int=1000, seed:int=0) -> list[str]:
@@ -359,7 +412,7 @@ def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int, s
         with torch.inference_mode():
             out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, **extra)
             return out[:, 1:]
-    return GenerateCase(run_ours, run_hf, ours)
+    return GenerateCase(run_ours, run_hf, ours, ids)
 
 # %% ../nbs/12_bench.ipynb #3c9accb3
 def _serve_args(p):
