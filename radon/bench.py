@@ -9,9 +9,9 @@ from typing import Callable
 
 # %% auto #0
 __all__ = ['BENCHES', 'GENERATE_CASES', 'bench_command', 'alternate', 'median', 'run_bench', 'bench_cli', 'bench_selftest',
-           'GenerateCase', 'generate_case', 'gpt2_generate_case', 'bench_generate', 'bench_tokenizer', 'train_pair',
-           'bench_train', 't5_generate_case', 'serve_load', 'serve_burst', 'bench_serve', 'write_bench_corpus',
-           'PeakMemory', 'bench_data']
+           'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case', 'int8_quality', 'bench_generate',
+           'ct2_available', 'ct2_runners', 'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case',
+           'serve_load', 'serve_burst', 'bench_serve', 'write_bench_corpus', 'PeakMemory', 'bench_data']
 
 # %% ../nbs/12_bench.ipynb #ab4bae07
 BENCHES: dict[str, tuple[Callable, Callable|None, str]] = {}
@@ -70,8 +70,10 @@ class GenerateCase:
     "Two ways to write the same tokens: `ours()` and `hf()` each return the new tokens (B, n_new)."
     ours: Callable
     hf: Callable
+    model: object = None  # our model behind `ours` (for --quantize and --ct2)
+    ids: object = None    # the prompts (B, prompt_len) (for --ct2)
 
-GENERATE_CASES: dict[str, Callable[..., GenerateCase]] = {}  # config model_type -> fn(cfg, batch, prompt_len, new_tokens, seed)
+GENERATE_CASES: dict[str, Callable[..., GenerateCase]] = {}  # model_type -> fn(cfg, batch, prompt, new, seed)
 
 def generate_case(*model_types:str):
     "Register `fn(cfg:dict, batch_size, prompt_len, new_tokens, seed) -> GenerateCase` for `model_types`."
@@ -79,6 +81,15 @@ def generate_case(*model_types:str):
         for t in model_types: GENERATE_CASES[t] = fn
         return fn
     return deco
+
+def quantized(case:GenerateCase, quantize:str) -> Callable:
+    "`case.ours` with the fast decoders of `case.model` set to `quantize` for the call."
+    from radon.fast import set_quantize
+    def run():
+        set_quantize(case.model, quantize)
+        try: return case.ours()
+        finally: set_quantize(case.model, None)
+    return run
 
 # %% ../nbs/12_bench.ipynb #2361a71e
 @generate_case('gpt2', 'radon-gpt2')
@@ -88,55 +99,193 @@ def gpt2_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int,
     from radon.gpt2 import RadonGPT2Config, RadonGPT2LMHeadModel, to_hf_gpt2
     torch.manual_seed(seed)
     kw = {k: v for k, v in cfg.items() if k != 'model_type'}
-    ours = RadonGPT2LMHeadModel(RadonGPT2Config(**{**kw, 'eos_token_id': None})).eval()  # no EOS: always the full budget
+    ours = RadonGPT2LMHeadModel(RadonGPT2Config(**{**kw, 'eos_token_id': None})).eval()  # no EOS: full budget
     hf = to_hf_gpt2(ours).eval()
     ids = torch.randint(4, ours.config.vocab_size, (batch_size, prompt_len))
     mask = torch.ones_like(ids)
     def run_ours(): return ours.fast_generate(ids, mask, max_new_tokens=new_tokens)
     def run_hf():
         with torch.inference_mode():
-            return hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, pad_token_id=0)[:, prompt_len:]
-    return GenerateCase(run_ours, run_hf)
+            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, pad_token_id=0)
+            return out[:, prompt_len:]
+    return GenerateCase(run_ours, run_hf, ours, ids)
+
+# %% ../nbs/12_bench.ipynb #6c1da927
+def _gpt2_bpb(m, ids, block:int, max_blocks:int, bytes_per_token:float) -> float:
+    "Bits per byte of GPT-2 `m`'s lean decoder on the token stream `ids`, in windows of `block` tokens."
+    import math, torch
+    import torch.nn.functional as F
+    from radon.gpt2 import FastDecoder
+    n = min(len(ids) // block, max_blocks)
+    if n < 1: raise SystemExit(f"--eval-text holds {len(ids)} tokens, fewer than one block of {block}.")
+    x = torch.tensor(ids[:n * block]).view(n, block)
+    with torch.inference_mode():
+        dec = FastDecoder(m, n, block)
+        h = dec.hidden(x, torch.arange(block).expand(n, block), last=False)  # (n, block, C)
+        logits = dec.logits(h.reshape(n * block, -1)).view(n, block, -1)
+        nats = F.cross_entropy(logits[:, :-1].flatten(0, 1), x[:, 1:].flatten()).item()
+    return nats / math.log(2) / bytes_per_token
+
+def _t5_span_loss(m, tok, ids, block:int, max_blocks:int) -> float:
+    "Mean span-corruption loss of T5 `m`'s lean decoder on examples of `block` inputs cut from `ids`."
+    import numpy as np, torch
+    import torch.nn.functional as F
+    from radon.data import SpanCorruptionBlocks, pad_sequences, sentinel_ids
+    blocks = SpanCorruptionBlocks(np.array(ids), block, sentinel_ids(tok), tok.eos_token_id, tok.pad_token_id)
+    ex = [blocks.example(i) for i in range(min(len(blocks), max_blocks))]
+    x = pad_sequences([torch.as_tensor(e['input_ids']) for e in ex], tok.pad_token_id)
+    y = pad_sequences([torch.as_tensor(e['labels']) for e in ex], -100)
+    with torch.inference_mode():
+        st, tok_in = m.decode_state(x, x != tok.pad_token_id, y.shape[1]), torch.zeros(len(ex), dtype=torch.long)
+        tok_in.fill_(m.config.decoder_start_token_id)
+        logits = []
+        for t in range(y.shape[1]):
+            logits.append(m.decode_step(st, tok_in))
+            tok_in = y[:, t].clamp(min=0)
+        return F.cross_entropy(torch.stack(logits, 1).flatten(0, 1), y.flatten(), ignore_index=-100).item()
+
+def int8_quality(path, texts:list[str], block:int=128, max_blocks:int=64) -> dict:
+    "Held-out loss of checkpoint `path`'s lean decoders in fp32 and int8: GPT-2 bits per byte, T5 span loss."
+    from radon.fast import set_quantize
+    from radon.hybrid import RadonHybridModel, load_model
+    model, tok = load_model(path, device='cpu', dtype='fp32')
+    if tok is None: raise SystemExit(f"--eval-model {path}: no tokenizer saved with the model.")
+    ids = [i for row in tok(texts, add_special_tokens=False)['input_ids'] for i in row + [tok.eos_token_id]]
+    per_token = sum(len(t.encode('utf-8')) for t in texts) / len(ids)
+    halves = {'gpt2': model.gpt2, 't5': model.t5} if isinstance(model, RadonHybridModel) else \
+             {('t5' if model.config.is_encoder_decoder else 'gpt2'): model}
+    out = {}
+    for name, m in halves.items():
+        score = (lambda: _gpt2_bpb(m, ids, block, max_blocks, per_token)) if name == 'gpt2' else \
+                (lambda: _t5_span_loss(m, tok, ids, block, max_blocks))
+        fp32 = score()
+        set_quantize(m, 'int8')
+        try: int8 = score()
+        finally: set_quantize(m, None)
+        key = 'bpb' if name == 'gpt2' else 'span_loss'
+        out[name] = {f'fp32_{key}': round(fp32, 4), f'int8_{key}': round(int8, 4),
+                     'change_pct': round(100 * (int8 - fp32) / fp32, 2), 'tokens': len(ids)}
+    return out
 
 # %% ../nbs/12_bench.ipynb #f05349d7
 def _generate_args(p):
     from radon.core import CONFIGS_DIR
-    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'), help='model config JSON (model_type picks the architecture)')
+    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'),
+                   help='model config JSON (model_type picks the architecture)')
     p.add_argument('--new-tokens', type=int, default=128, help='tokens to generate per row')
     p.add_argument('--prompt-len', type=int, default=16, help='prompt length in tokens')
     p.add_argument('--runs', type=int, default=5, help='timed runs per side (median reported)')
     p.add_argument('--batch-sizes', default='1,8', help='comma-separated batch sizes')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave the default)')
+    p.add_argument('--quantize', choices=['int8'], default=None, help='also time our fast path with int8 weights')
+    p.add_argument('--eval-model', default=None, help='with --quantize: a trained checkpoint to score, fp32 vs int8')
+    p.add_argument('--eval-text', nargs='+', default=None, help='held-out text files/folders for --eval-model')
+    p.add_argument('--eval-blocks', type=int, default=64, help='blocks of 128 tokens that --eval-model scores')
+    p.add_argument('--ct2', action='store_true', help='also time CTranslate2 (float32 and int8) on the same weights')
 
-@bench_command('generate', help="greedy generation speed: our fast path vs HF's generate, same weights", args=_generate_args)
+def _generate_row(case:GenerateCase, b:int, args) -> dict:
+    "Tokens per second of each side for one batch size, their ratios, and whether the tokens agree."
+    fns = {'ours': case.ours, 'hf': case.hf}
+    if args.quantize: fns['int8'] = quantized(case, args.quantize)
+    if args.ct2: fns.update(ct2_runners(case, args.new_tokens))
+    ref = case.ours()
+    same = bool((ref == case.hf()).all())
+    t = alternate(fns, runs=args.runs, warmup=1)
+    s = {k: median(v) for k, v in t.items()}
+    row = {'ours_tok_s': round(b * args.new_tokens / s['ours'], 1), 'hf_tok_s': round(b * args.new_tokens / s['hf'], 1),
+           'ratio': round(s['hf'] / s['ours'], 3), 'identical_tokens': same}
+    if args.quantize:
+        agree = float((fns['int8']() == ref).float().mean())
+        row.update(radon_int8_tok_s=round(b * args.new_tokens / s['int8'], 1), int8_ratio=round(s['hf'] / s['int8'], 3),
+                   int8_speedup=round(s['ours'] / s['int8'], 3), int8_token_agreement=round(agree, 3))
+    if args.ct2:
+        row.update(ct2_fp32_tok_s=round(b * args.new_tokens / s['ct2_fp32'], 1),
+                   ct2_int8_tok_s=round(b * args.new_tokens / s['ct2_int8'], 1),
+                   ct2_fp32_ratio=round(s['ct2_fp32'] / s['ours'], 3),  # > 1: ours is faster
+                   ct2_fp32_token_agreement=round(float((fns['ct2_fp32']() == ref).float().mean()), 3))
+        if args.quantize: row['int8_ct2_int8_ratio'] = round(s['ct2_int8'] / s['int8'], 3)
+    return row
+
+@bench_command('generate', help="greedy generation speed: our fast path vs HF's generate, same weights",
+               args=_generate_args)
 def bench_generate(args) -> dict:
     try: sizes = [int(b) for b in str(args.batch_sizes).split(',') if b.strip()]
-    except ValueError: raise SystemExit(f"--batch-sizes must be comma-separated integers, got {args.batch_sizes!r}") from None
-    for name, v in (('--new-tokens', args.new_tokens), ('--prompt-len', args.prompt_len), ('--runs', args.runs), *(('--batch-sizes', b) for b in sizes)):
+    except ValueError:
+        raise SystemExit(f"--batch-sizes must be comma-separated integers, got {args.batch_sizes!r}") from None
+    for name, v in (('--new-tokens', args.new_tokens), ('--prompt-len', args.prompt_len), ('--runs', args.runs),
+                    ('--eval-blocks', args.eval_blocks), *(('--batch-sizes', b) for b in sizes)):
         if v < 1: raise SystemExit(f"{name} must be >= 1, got {v}")
     if not sizes: raise SystemExit("--batch-sizes is empty")
+    if args.eval_model and not (args.quantize and args.eval_text):
+        raise SystemExit("--eval-model needs --quantize int8 and --eval-text (held-out text files) as well")
     path = Path(args.config)
     if not path.is_file(): raise SystemExit(f"--config {path}: no such file")
     try: cfg = json.loads(path.read_text())
     except ValueError as e: raise SystemExit(f"--config {path}: not valid JSON ({e})") from None
     kind = cfg.get('model_type') if isinstance(cfg, dict) else None
-    if kind not in GENERATE_CASES: raise SystemExit(f"--config {path}: model_type {kind!r} has no generate bench; known: {sorted(GENERATE_CASES)}")
+    if kind not in GENERATE_CASES:
+        raise SystemExit(f"--config {path}: model_type {kind!r} has no generate bench; known: {sorted(GENERATE_CASES)}")
     if args.threads < 0: raise SystemExit(f"--threads must be >= 0, got {args.threads}")
+    skipped = {}
+    if args.ct2 and not ct2_available():
+        args.ct2, skipped['ct2'] = False, 'skipped: ctranslate2 is not installed (pip install ctranslate2==4.8.5)'
     import torch
     threads = torch.get_num_threads()
     if args.threads: torch.set_num_threads(args.threads)
     try:
-        res = {}
+        res = dict(skipped)
         for b in sizes:
             case = GENERATE_CASES[kind](cfg, b, args.prompt_len, args.new_tokens, args.seed)
-            same = bool((case.ours() == case.hf()).all())
-            t = alternate({'ours': case.ours, 'hf': case.hf}, runs=args.runs, warmup=1)
-            ours_s, hf_s = median(t['ours']), median(t['hf'])
-            res[f'batch_{b}'] = {'ours_tok_s': round(b * args.new_tokens / ours_s, 1), 'hf_tok_s': round(b * args.new_tokens / hf_s, 1),
-                                 'ratio': round(hf_s / ours_s, 3), 'identical_tokens': same}
+            res[f'batch_{b}'] = _generate_row(case, b, args)
+        if args.eval_model:
+            from radon.data import iter_documents
+            try: texts = list(iter_documents(args.eval_text))
+            except (ValueError, FileNotFoundError) as e: raise SystemExit(f"--eval-text: {e}") from None
+            res['int8_quality'] = int8_quality(args.eval_model, texts, max_blocks=args.eval_blocks)
     finally: torch.set_num_threads(threads)
     return res
+
+# %% ../nbs/12_bench.ipynb #70800c76
+def ct2_available() -> bool:
+    "Whether CTranslate2 can be imported here."
+    import importlib.util
+    return importlib.util.find_spec('ctranslate2') is not None
+
+def _id_tokenizer(vocab_size:int):
+    "A word-level HF tokenizer whose token `<i>` is id `i` (what CTranslate2's converter needs to see)."
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+    tk = Tokenizer(models.WordLevel({f'<{i}>': i for i in range(vocab_size)}, unk_token='<1>'))
+    return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='<0>', unk_token='<1>', bos_token='<2>',
+                                   eos_token='<3>')
+
+def ct2_runners(case:GenerateCase, new_tokens:int) -> dict[str, Callable]:
+    "CTranslate2 float32 and int8 generators for `case`'s weights and prompts, returning (B, n_new) ids."
+    import tempfile, torch
+    import ctranslate2
+    from ctranslate2.converters import TransformersConverter
+    from radon.export import export_hf
+    d = Path(tempfile.mkdtemp(prefix='radon-ct2-'))
+    export_hf(case.model, d/'hf', tokenizer=_id_tokenizer(case.model.config.vocab_size))
+    TransformersConverter(str(d/'hf')).convert(str(d/'ct2'), force=True)
+    toks, seq2seq = [[f'<{i}>' for i in row] for row in case.ids.tolist()], case.model.config.is_encoder_decoder
+    kw = dict(device='cpu', intra_threads=torch.get_num_threads(), inter_threads=1)
+    def runner(compute_type):
+        if seq2seq:
+            tr = ctranslate2.Translator(str(d/'ct2'), compute_type=compute_type, **kw)
+            def run():
+                r = tr.translate_batch(toks, max_decoding_length=new_tokens, min_decoding_length=new_tokens,
+                                       beam_size=1)
+                return torch.tensor([[int(t[1:-1]) for t in x.hypotheses[0]] for x in r])
+            return run
+        g = ctranslate2.Generator(str(d/'ct2'), compute_type=compute_type, **kw)
+        def run():
+            r = g.generate_batch(toks, max_length=new_tokens, min_length=new_tokens, sampling_topk=1,
+                                 include_prompt_in_result=False)
+            return torch.tensor([x.sequences_ids[0] for x in r])
+        return run
+    return {'ct2_fp32': runner('float32'), 'ct2_int8': runner('int8')}
 
 # %% ../nbs/12_bench.ipynb #ccb59e62
 def _bench_docs(paragraphs:list[str], n:int, size:int=1000, seed:int=0) -> list[str]:
@@ -247,13 +396,13 @@ def bench_train(args) -> dict:
 # %% ../nbs/12_bench.ipynb #425e9bbd
 @generate_case('t5', 'radon-t5')
 def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int, seed:int=0) -> GenerateCase:
-    "Our T5 (`fast_generate`) and HF's `T5ForConditionalGeneration.generate` with the same random weights and input."
+    "Our T5 (`fast_generate`) and HF's `T5ForConditionalGeneration.generate`, same random weights and input."
     import torch
     from transformers.cache_utils import DynamicCache, EncoderDecoderCache
     from radon.t5 import RadonT5Config, RadonT5ForConditionalGeneration, t5_to_hf
     torch.manual_seed(seed)
     kw = {k: v for k, v in cfg.items() if k != 'model_type'}
-    ours = RadonT5ForConditionalGeneration(RadonT5Config(**{**kw, 'eos_token_id': None})).eval()  # no EOS: the full budget
+    ours = RadonT5ForConditionalGeneration(RadonT5Config(**{**kw, 'eos_token_id': None})).eval()  # full budget
     hf = t5_to_hf(ours).eval()
     ids = torch.randint(4, ours.config.vocab_size, (batch_size, prompt_len))
     mask = torch.ones_like(ids)
@@ -262,8 +411,9 @@ def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int, s
     def run_hf():
         extra = {'past_key_values': EncoderDecoderCache(DynamicCache(), DynamicCache())} if uneven else {}
         with torch.inference_mode():
-            return hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, **extra)[:, 1:]
-    return GenerateCase(run_ours, run_hf)
+            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, **extra)
+            return out[:, 1:]
+    return GenerateCase(run_ours, run_hf, ours, ids)
 
 # %% ../nbs/12_bench.ipynb #3c9accb3
 def _serve_args(p):

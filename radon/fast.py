@@ -4,13 +4,14 @@
 
 # %% ../nbs/01a_fast.ipynb #8aa70495
 from __future__ import annotations
-import functools, weakref
+import functools, warnings, weakref
 
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'onednn_ops', 'available_layouts', 'pack_weight', 'linear_fn', 'layout_for', 'derived_weights', 'KVCache']
+__all__ = ['LAYOUTS', 'EXACT_LAYOUTS', 'QUANTIZE', 'onednn_ops', 'quantize_rows', 'int8_ops', 'available_layouts', 'pack_weight',
+           'linear_fn', 'layout_for', 'set_quantize', 'decode_layout', 'derived_weights', 'KVCache']
 
 # %% ../nbs/01a_fast.ipynb #6c4adc5f
 @functools.cache
@@ -23,8 +24,28 @@ def onednn_ops():
         return lin, pack
     except Exception: return None
 
+# %% ../nbs/01a_fast.ipynb #fcb3c6a5
+def quantize_rows(w:torch.Tensor) -> torch.Tensor:
+    "`w` (out, in) as a qint8 tensor, one symmetric scale per row: max|row| / 127, zero point 0."
+    scale = (w.detach().float().abs().amax(1) / 127).clamp(min=1e-12).double()
+    zero = torch.zeros(w.shape[0], dtype=torch.long, device=w.device)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # torch 2.13 warns that quantized tensors go in a later release
+        return torch.quantize_per_channel(w.detach().float(), scale, zero, 0, torch.qint8)
+
+@functools.cache
+def int8_ops():
+    "PyTorch's dynamic int8 linear as (prepack, linear), or None where torch lacks it; tried once."
+    try:
+        pack, lin = torch.ops.quantized.linear_prepack, torch.ops.quantized.linear_dynamic
+        with torch.no_grad():
+            lin(torch.ones(1, 2), pack(quantize_rows(torch.ones(3, 2)), None), True)
+        return pack, lin
+    except Exception: return None
+
 # %% ../nbs/01a_fast.ipynb #19cc5cb6
-LAYOUTS = ('linear', 'transposed', 'onednn')  # the ways `pack_weight` can store a weight
+LAYOUTS = ('linear', 'transposed', 'onednn', 'int8')  # the ways `pack_weight` can store a weight
+EXACT_LAYOUTS = LAYOUTS[:3]  # those computing the fp32 product (up to rounding); 'int8' rounds more
 
 def _check_layout(layout:str):
     "ValueError for a layout that is unknown, or that this torch build cannot run."
@@ -33,16 +54,21 @@ def _check_layout(layout:str):
     if layout == 'onednn' and onednn_ops() is None:
         raise ValueError("layout='onednn' asked for, but this torch build has no oneDNN linear "
                          "(torch.ops.mkldnn): use layout_for(device, dtype), or 'transposed'.")
+    if layout == 'int8' and int8_ops() is None:
+        raise ValueError("layout='int8' asked for, but this torch build has no dynamic int8 linear "
+                         "(torch.ops.quantized): decode in float32 (quantize=None).")
 
 def available_layouts() -> tuple:
     "The layouts this torch build can run."
-    return tuple(l for l in LAYOUTS if l != 'onednn' or onednn_ops() is not None)
+    ops = {'onednn': onednn_ops, 'int8': int8_ops}
+    return tuple(l for l in LAYOUTS if l not in ops or ops[l]() is not None)
 
 def pack_weight(w:torch.Tensor, layout:str) -> torch.Tensor:
     "`w` (out, in), as `nn.Linear` keeps it, in `layout`: itself, a transposed copy, or packed."
     _check_layout(layout)
     if layout == 'linear': return w
     if layout == 'transposed': return w.t().contiguous()  # (in, out)
+    if layout == 'int8': return int8_ops()[0](quantize_rows(w), None)
     return onednn_ops()[1](w)
 
 def linear_fn(layout:str):
@@ -51,14 +77,41 @@ def linear_fn(layout:str):
     if layout == 'linear': return F.linear
     if layout == 'transposed':
         return lambda x, w, b: torch.addmm(b, x, w) if b is not None else x @ w
+    if layout == 'int8':
+        q = int8_ops()[1]
+        return lambda x, w, b: q(x, w, True) if b is None else q(x, w, True) + b  # 7-bit inputs
     lin = onednn_ops()[0]
     return lambda x, w, b: lin(x, w, b, 'none', [], '')
 
 # %% ../nbs/01a_fast.ipynb #6cad06ec
-def layout_for(device, dtype) -> str:
-    "The weight layout for `device` and `dtype`: 'onednn' or 'transposed' for a CPU in fp32."
-    if torch.device(device).type != 'cpu' or dtype != torch.float32: return 'linear'
+QUANTIZE = (None, 'int8')  # what `quantize=` accepts: None keeps the model's own precision
+
+def layout_for(device, dtype, quantize:str|None=None) -> str:
+    "The weight layout for `device`, `dtype` and `quantize`; a CPU in fp32: 'onednn' or 'transposed'."
+    if quantize not in QUANTIZE:
+        raise ValueError(f"quantize={quantize!r} is not known: use one of {QUANTIZE}.")
+    cpu32 = torch.device(device).type == 'cpu' and dtype == torch.float32
+    if quantize == 'int8':
+        if not cpu32:
+            raise ValueError(f"quantize='int8' runs on a CPU in float32, the model is on {device} in "
+                             f"{dtype}: load it with device='cpu' and dtype='float32', or drop quantize.")
+        _check_layout('int8')
+        return 'int8'
+    if not cpu32: return 'linear'
     return 'onednn' if onednn_ops() is not None else 'transposed'
+
+# %% ../nbs/01a_fast.ipynb #af40a50b
+def set_quantize(model, quantize:str|None):
+    "Make the fast decoders of `model` keep its weights for `quantize` ('int8'; None: as they are)."
+    p = next(model.parameters())
+    layout_for(p.device, p.dtype, quantize)  # refuse now what cannot run
+    model.decode_quantize = quantize
+    return model
+
+def decode_layout(model) -> str:
+    "The layout the fast decoders use for `model`, by its weights' device, dtype and `decode_quantize`."
+    p = next(model.parameters())
+    return layout_for(p.device, p.dtype, getattr(model, 'decode_quantize', None))
 
 # %% ../nbs/01a_fast.ipynb #4136ea57
 _DERIVED = weakref.WeakKeyDictionary()  # model -> (parameter stamp, {key: derived value})
@@ -81,9 +134,9 @@ class KVCache:
                  cols:int=0,                                       # columns (positions) to allocate
                  dtype=torch.float32, device=None):
         shape = (layers, batch, heads, cols, head_size)
-        self.k = torch.empty(shape, dtype=dtype, device=device)  # (L, B, nh, cols, hs), garbage past len
+        self.k = torch.empty(shape, dtype=dtype, device=device)  # (L, B, nh, cols, hs), junk past len
         self.v = torch.empty(shape, dtype=dtype, device=device)
-        self.mask = torch.ones(batch, cols, dtype=torch.bool, device=device)  # (B, cols): what rows read
+        self.mask = torch.ones(batch, cols, dtype=torch.bool, device=device)  # (B, cols): rows read
         self.live = torch.ones(batch, dtype=torch.bool, device=device)  # (B,): rows in use
         self.len = 0                                                    # the next column written
 
@@ -99,7 +152,7 @@ class KVCache:
         t0, t1 = self.len, self.len + k.shape[2]
         if t1 > self.cols:
             raise ValueError(f"{k.shape[2]} new tokens do not fit: the cache has {self.cols} "
-                             f"columns and {t0} are written. Make it larger, or call reserve() first.")
+                             f"columns and {t0} are written. Make it larger, or reserve() first.")
         K, V = self.k[i], self.v[i]
         K[:, :, t0:t1] = k
         V[:, :, t0:t1] = v
@@ -164,7 +217,7 @@ class KVCache:
         return free + self.add_rows(n - len(free)) if len(free) < n else free
 
     def assign(self, rows:list[int], src:KVCache):
-        "Copy all rows of `src` (its `len` columns, its mask) into `rows`, to end at column `len`; now live."
+        "Copy all rows of `src` (its `len` columns, its mask) into `rows`, ending at column `len`."
         P, t = src.len, self.len
         if len(rows) != src.B:
             raise ValueError(f"assign got {len(rows)} rows for a source of {src.B}: "

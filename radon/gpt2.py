@@ -16,7 +16,7 @@ from transformers.cache_utils import Cache, DynamicCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from .core import Sampler
-from .fast import KVCache, derived_weights, layout_for, linear_fn, pack_weight
+from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weight
 
 # %% auto #0
 __all__ = ['check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'GPT2Attention', 'GPT2MLP', 'GPT2Block',
@@ -29,7 +29,7 @@ _POSITIVE = ('vocab_size', 'hidden_size', 'num_layers', 'num_attention_heads',
              'max_position_embeddings')
 
 def check_gpt2_config(c) -> None:
-    "ValueError naming the key of a size that is not a positive integer, or heads not dividing the width."
+    "ValueError naming the key of a size that is not a positive integer, or of heads not dividing C."
     for k in _POSITIVE:
         v = getattr(c, k)
         if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
@@ -44,7 +44,7 @@ def check_gpt2_config(c) -> None:
 
 # %% ../nbs/02_gpt2.ipynb #531bc5ed
 class RadonGPT2Config(PretrainedConfig):
-    "GPT-2 hyper-parameters under the seed's names; HF's (`num_hidden_layers`, `n_embd`...) as aliases."
+    "GPT-2 hyper-parameters under the seed's names; HF's (`num_hidden_layers`, `n_embd`...) alias them."
     model_type = 'radon-gpt2'
     keys_to_ignore_at_inference = ['past_key_values']
     attribute_map = {'num_hidden_layers': 'num_layers', 'n_layer': 'num_layers', 'n_embd': 'hidden_size',
@@ -359,7 +359,7 @@ class FastDecoder:
     def __init__(self, model, batch_size:int, max_len:int, layout:str|None=None):
         cfg, t = model.config, model.transformer
         p = t.wte.weight
-        self.layout = layout_for(p.device, p.dtype) if layout is None else layout
+        self.layout = decode_layout(model) if layout is None else layout  # see set_quantize
         self.mm = linear_fn(self.layout)
         self.C, self.nh, self.eps = cfg.hidden_size, cfg.num_attention_heads, cfg.layer_norm_epsilon
         self.hs = self.C // self.nh
@@ -369,8 +369,8 @@ class FastDecoder:
         L = len(self.layers)
         self.cache = KVCache(L, batch_size, self.nh, self.hs, max_len, p.dtype, p.device)
 
-    def hidden(self, ids, pos, mask=None):
-        "Final hidden state (B, C) of the last new token of `ids` (B, T) at positions `pos` (B, T)."
+    def hidden(self, ids, pos, mask=None, last:bool=True):
+        "Final hidden state of new tokens `ids` (B, T) at `pos`: the last (B, C), or all (B, T, C)."
         B, T = ids.shape
         C, nh, hs, eps, mm, cache = self.C, self.nh, self.hs, self.eps, self.mm, self.cache
         x = (F.embedding(ids, self.wte) + F.embedding(pos, self.wpe)).view(B * T, C)  # (B*T, C)
@@ -381,17 +381,18 @@ class FastDecoder:
             k, v = cache.update(i, k, v)                                       # (B, nh, len+T, hs)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
             x = x + mm(y.transpose(1, 2).reshape(B * T, C), wp, bp)            # (B*T, C)
-            h = F.gelu(mm(F.layer_norm(x, (C,), w2, b2, eps), wf, bf), approximate='tanh')  # (B*T, 4C)
+            h = F.gelu(mm(F.layer_norm(x, (C,), w2, b2, eps), wf, bf), approximate='tanh')  # (BT, 4C)
             x = x + mm(h, wm, bm)
         cache.advance(T)
-        return F.layer_norm(x.view(B, T, C)[:, -1], (C,), *self.lnf, eps)      # (B, C)
+        x = x.view(B, T, C)[:, -1] if last else x.view(B, T, C)
+        return F.layer_norm(x, (C,), *self.lnf, eps)                           # (B, C) or (B, T, C)
 
     def logits(self, h): return self.mm(h, self.head, None)                            # (B, V)
 
     def step(self, ids, pos, mask=None): return self.logits(self.hidden(ids, pos, mask))
 
-    # The server's continuous batch (radon.api) still sets these three directly; they go when it calls
-    # the `KVCache` API instead.
+    # The server's continuous batch (radon.api) still sets these three directly; they go once it uses
+    # the `KVCache` API.
     k = property(lambda self: self.cache.k, lambda self, t: setattr(self.cache, 'k', t))
     v = property(lambda self: self.cache.v, lambda self, t: setattr(self.cache, 'v', t))
     len = property(lambda self: self.cache.len, lambda self, n: setattr(self.cache, 'len', n))
@@ -467,9 +468,10 @@ def stream_generate(self, input_ids, attention_mask=None, *, max_new_tokens:int=
                     temperature=1.0, top_k=0, top_p=1.0, repetition_penalty=1.0, seed=None,
                     eos_token_id=None):
     "Yield each row's next token (B,) per step; pad after EOS; stop when all rows are done or at the budget."
-    input_ids, mask = _prepare_prompt(self, input_ids, attention_mask, max_new_tokens)  # now, not later
+    input_ids, mask = _prepare_prompt(self, input_ids, attention_mask, max_new_tokens)  # checked now
     B, dev, cfg = input_ids.shape[0], input_ids.device, self.config
-    sampler = Sampler(B, cfg.vocab_size, do_sample, temperature, top_k, top_p, repetition_penalty, seed, dev)
+    sampler = Sampler(B, cfg.vocab_size, do_sample, temperature, top_k, top_p, repetition_penalty, seed,
+                      dev)
     pad = cfg.pad_token_id if cfg.pad_token_id is not None else 0
     eos = _eos_tensor(self, eos_token_id, dev)
     return _decode_loop(self, input_ids, mask, sampler, max_new_tokens, eos, pad)

@@ -17,7 +17,7 @@ from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
 
 from .core import Sampler
-from .fast import KVCache, derived_weights, layout_for, linear_fn, pack_weight
+from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weight
 
 
 # %% auto #0
@@ -547,7 +547,7 @@ def _rms(x, w, eps):
 def _t5_decode_state(self, ids, mask, steps:int) -> dict:
     "Encoder output, cross-attention K/V per block, an empty self-attention cache, the position bias."
     B, dt, dev, c = ids.shape[0], self.dtype, ids.device, self.config
-    layout = layout_for(self.shared.weight.device, self.shared.weight.dtype)
+    layout = decode_layout(self)  # set_quantize(model, 'int8') asks for int8 weights
     layers, head = _t5_fast_weights(self, layout)
     enc = self.encoder(ids, mask).last_hidden_state  # (B, S, C)
     ck, cv = [], []
@@ -590,8 +590,8 @@ def _t5_decode_step(self, st:dict, tok:torch.Tensor) -> torch.Tensor:
     if c.tie_word_embeddings: x = x * c.hidden_size**-0.5
     return mm(x, st['head'])  # (B, V)
 
-RadonT5ForConditionalGeneration._decode_state = _t5_decode_state
-RadonT5ForConditionalGeneration._decode_step = _t5_decode_step
+RadonT5ForConditionalGeneration.decode_state = _t5_decode_state
+RadonT5ForConditionalGeneration.decode_step = _t5_decode_step
 
 
 # %% ../nbs/03_t5.ipynb #42dd3763
@@ -610,13 +610,13 @@ def _t5_stream_generate(self, input_ids, attention_mask=None, *, max_new_tokens:
     sampler = Sampler(B, c.vocab_size, do_sample, temperature, top_k, top_p, repetition_penalty, seed,
                       ids.device)
     if max_new_tokens == 0: return
-    st = self._decode_state(ids, mask, max_new_tokens)
+    st = self.decode_state(ids, mask, max_new_tokens)
     tok = torch.full((B,), c.decoder_start_token_id, dtype=torch.long, device=ids.device)
     sampler.observe(tok[:, None])  # HF's repetition penalty counts the start token as seen
     done = torch.zeros(B, dtype=torch.bool, device=ids.device)
     for _ in range(max_new_tokens):
         with torch.inference_mode():
-            nxt = sampler(self._decode_step(st, tok))  # (B,)
+            nxt = sampler(self.decode_step(st, tok))  # (B,)
             nxt = nxt.masked_fill(done, c.pad_token_id)
             done = done | torch.isin(nxt, eos)
         yield nxt
