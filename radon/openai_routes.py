@@ -16,7 +16,7 @@ from .server import (SSE_HEADERS, StrictBody, drain, note, ready_engine, sse, ss
 
 # %% auto #0
 __all__ = ['router', 'StreamOptions', 'SamplingBody', 'CompletionRequest', 'openai_error', 'interleave', 'completion_streams',
-           'ChatCompletionRequest', 'NoChatTemplateError', 'chat_messages', 'chat_streams']
+           'start_streams', 'ChatCompletionRequest', 'NoChatTemplateError', 'chat_messages', 'chat_streams']
 
 # %% ../nbs/08b_openai.ipynb #634065c4
 class StreamOptions(StrictBody):
@@ -111,18 +111,24 @@ def completion_streams(e:GenerationEngine,
                        body:CompletionRequest) -> tuple[list[str], list[TokenStream]]:
     "The prompts and a started stream per (prompt, n); errors in OpenAI's names, nothing left running."
     prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
-    streams = []
     try:
         if not prompts: raise InvalidRequest('prompt must not be an empty list')
         kw = body.engine_kwargs()
+    except EngineError as err: raise openai_error(err) from None
+    return [p for p in prompts for _ in range(body.n)], start_streams(e, prompts, body, kw)
+
+def start_streams(e:GenerationEngine, prompts:list, body:SamplingBody, kw:dict) -> list[TokenStream]:
+    "`body.n` started streams per prompt (seeds counted up); on an error none is left running."
+    streams = []
+    try:
         for p in prompts:
             for j in range(body.n):
                 seed = None if kw['seed'] is None else kw['seed'] + j
                 streams.append(e.stream(p, events=body.stream, **{**kw, 'seed': seed}))
     except EngineError as err:
         for s in streams: s.cancel()
-        raise openai_error(err)
-    return [p for p in prompts for _ in range(body.n)], streams
+        raise openai_error(err) from None
+    return streams
 
 # %% ../nbs/08b_openai.ipynb #e28dc871
 @router.post('/v1/completions')
@@ -203,20 +209,13 @@ def chat_streams(e:GenerationEngine, body:ChatCompletionRequest) -> tuple[int, i
     if body.max_tokens is None and body.max_completion_tokens is not None:
         body.max_tokens = body.max_completion_tokens
     kw = body.engine_kwargs()
-    if body.max_tokens is None: kw['max_new_tokens'] = e.limits[kw['mode'] or e.default_mode].max_new_tokens
     lim = e.limits[kw['mode'] or e.default_mode]
+    if body.max_tokens is None:  # as long as the limit allows, leaving half the context to the history
+        kw['max_new_tokens'] = max(1, min(lim.max_new_tokens, lim.max_total_tokens // 2))
     room = min(lim.max_input_tokens, lim.max_total_tokens - kw['max_new_tokens'])
     try: ids, dropped = chat_prompt(e.tokenizer, chat_messages(body), room)
     except ValueError as err: raise openai_error(InvalidRequest(str(err))) from None
-    streams = []
-    try:
-        for j in range(body.n):
-            seed = None if kw['seed'] is None else kw['seed'] + j
-            streams.append(e.stream(ids, events=body.stream, **{**kw, 'seed': seed}))
-    except EngineError as err:
-        for s in streams: s.cancel()
-        raise openai_error(err)
-    return len(ids), dropped, streams
+    return len(ids), dropped, start_streams(e, [ids], body, kw)
 
 # %% ../nbs/08b_openai.ipynb #1aa883c4
 @router.post('/v1/chat/completions')

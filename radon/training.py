@@ -903,6 +903,7 @@ def run_chat_training(init_from:str|Path, training_config, data, out:str|Path,
     if not resume and ck is not None:
         raise ValueError(f"{out} already holds checkpoints of a run ({ck.name}): continue it with "
                          "--resume, or choose another --out folder.")
+    set_seed(cfg.seed)  # the new chat tokens' embeddings are drawn too
     model, tok = load_chat_base(init_from)
     if model.config.model_type == 'radon-hybrid':
         raise ValueError(f"--init-from {init_from}: chat fine-tuning takes a GPT-2 or T5 checkpoint, "
