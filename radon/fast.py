@@ -86,8 +86,10 @@ def linear_fn(layout:str):
 # %% ../nbs/01a_fast.ipynb #6cad06ec
 QUANTIZE = (None, 'int8')  # what `quantize=` accepts: None keeps the model's own precision
 
-def layout_for(device, dtype, quantize:str|None=None) -> str:
-    "The weight layout for `device`, `dtype` and `quantize`; a CPU in fp32: 'onednn' or 'transposed'."
+def layout_for(device, dtype, quantize:str|None=None,
+               batch:int|None=None,  # rows per product, if known (1: one sequence at a time)
+              ) -> str:
+    "The weight layout for `device`, `dtype`, `quantize` and `batch`; fp32 on a CPU: 'transposed' or 'onednn'."
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize={quantize!r} is not known: use one of {QUANTIZE}.")
     cpu32 = torch.device(device).type == 'cpu' and dtype == torch.float32
@@ -98,7 +100,7 @@ def layout_for(device, dtype, quantize:str|None=None) -> str:
         _check_layout('int8')
         return 'int8'
     if not cpu32: return 'linear'
-    return 'onednn' if onednn_ops() is not None else 'transposed'
+    return 'onednn' if batch != 1 and onednn_ops() is not None else 'transposed'
 
 # %% ../nbs/01a_fast.ipynb #af40a50b
 def set_quantize(model, quantize:str|None):
@@ -108,10 +110,10 @@ def set_quantize(model, quantize:str|None):
     model.decode_quantize = quantize
     return model
 
-def decode_layout(model) -> str:
-    "The layout the fast decoders use for `model`, by its weights' device, dtype and `decode_quantize`."
+def decode_layout(model, batch:int|None=None) -> str:
+    "The layout the fast decoders use for `model` and `batch` rows (its device, dtype and `decode_quantize`)."
     p = next(model.parameters())
-    return layout_for(p.device, p.dtype, getattr(model, 'decode_quantize', None))
+    return layout_for(p.device, p.dtype, getattr(model, 'decode_quantize', None), batch)
 
 # %% ../nbs/01a_fast.ipynb #4136ea57
 _DERIVED = weakref.WeakKeyDictionary()  # model -> (parameter stamp, {key: derived value})

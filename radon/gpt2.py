@@ -359,7 +359,7 @@ class FastDecoder:
     def __init__(self, model, batch_size:int, max_len:int, layout:str|None=None):
         cfg, t = model.config, model.transformer
         p = t.wte.weight
-        self.layout = decode_layout(model) if layout is None else layout  # see set_quantize
+        self.layout = decode_layout(model, batch_size or None) if layout is None else layout
         self.mm = linear_fn(self.layout)
         self.C, self.nh, self.eps = cfg.hidden_size, cfg.num_attention_heads, cfg.layer_norm_epsilon
         self.hs = self.C // self.nh

@@ -547,7 +547,7 @@ def _rms(x, w, eps):
 def _t5_decode_state(self, ids, mask, steps:int) -> dict:
     "Encoder output, cross-attention K/V per block, an empty self-attention cache, the position bias."
     B, dt, dev, c = ids.shape[0], self.dtype, ids.device, self.config
-    layout = decode_layout(self)  # set_quantize(model, 'int8') asks for int8 weights
+    layout = decode_layout(self, B)  # by the batch; set_quantize(model, 'int8') asks for int8
     layers, head = _t5_fast_weights(self, layout)
     enc = self.encoder(ids, mask).last_hidden_state  # (B, S, C)
     ck, cv = [], []
