@@ -17,10 +17,10 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutpu
 from .core import Sampler
 
 # %% auto #0
-__all__ = ['check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'GPT2Attention', 'GPT2MLP', 'GPT2Block',
-           'RadonGPT2PreTrainedModel', 'RadonGPT2Model', 'RadonGPT2LMHeadModel', 'to_hf_gpt2_state_dict',
-           'from_hf_gpt2_state_dict', 'to_hf_gpt2_config', 'from_hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2',
-           'FastDecoder', 'stream_generate', 'fast_generate']
+__all__ = ['check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'fast_dropout', 'FastDropout',
+           'GPT2Attention', 'GPT2MLP', 'GPT2Block', 'RadonGPT2PreTrainedModel', 'RadonGPT2Model',
+           'RadonGPT2LMHeadModel', 'to_hf_gpt2_state_dict', 'from_hf_gpt2_state_dict', 'to_hf_gpt2_config',
+           'from_hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2', 'FastDecoder', 'stream_generate', 'fast_generate']
 
 # %% ../nbs/02_gpt2.ipynb #8f360fb1
 _POSITIVE = ('vocab_size', 'hidden_size', 'num_layers', 'num_attention_heads', 'max_position_embeddings')
@@ -80,28 +80,65 @@ def causal_mask(attention_mask:torch.Tensor|None, T:int, past:int=0) -> torch.Te
     allowed = allowed & attention_mask[:, None, None, :].bool()                        # (B, 1, T, S): and not a pad
     return allowed | ~allowed.any(-1, keepdim=True)
 
+# %% ../nbs/02_gpt2.ipynb #70be6a5a
+class _Dropout16(torch.autograd.Function):
+    "Dropout whose keep mask is cut from 64-bit random words, 16 bits an element."
+    @staticmethod
+    def forward(ctx, x, p:float):
+        thr, n = round(p * 65536), x.numel()  # dropped: the element's 16 bits, as int16, are < thr - 32768
+        words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_(-2**63, 2**63 - 1)
+        keep = words.view(torch.int16)[:n].view(x.shape) >= thr - 32768
+        scale = keep.to(x.dtype).mul_(65536 / (65536 - thr))  # 1 / (1 - p) where kept, 0 elsewhere
+        ctx.save_for_backward(scale)
+        return x * scale
+    @staticmethod
+    def backward(ctx, grad):
+        scale, = ctx.saved_tensors
+        return grad * scale, None
+
+def fast_dropout(x:torch.Tensor, p:float, training:bool=True) -> torch.Tensor:
+    "Dropout with a mask that is cheap to draw on a CPU (`p` rounded to 1/65536); `F.dropout` elsewhere."
+    if not training or p == 0: return x
+    if x.device.type != 'cpu' or p >= 1 or not x.numel(): return F.dropout(x, p, training)
+    return _Dropout16.apply(x, p)
+
+class FastDropout(nn.Dropout):
+    "`nn.Dropout` computed by `fast_dropout`."
+    def forward(self, x): return fast_dropout(x, self.p, self.training)
+
 # %% ../nbs/02_gpt2.ipynb #f0737246
 class GPT2Attention(nn.Module):
     "Causal multi-head self-attention: one fused q/k/v projection, SDPA, an output projection."
     def __init__(self, config, layer_idx:int=0):
         super().__init__()
-        self.nh, self.hs, self.layer_idx = config.num_attention_heads, config.hidden_size // config.num_attention_heads, layer_idx
+        self.nh, self.layer_idx = config.num_attention_heads, layer_idx
+        self.hs = config.hidden_size // self.nh
         self.c_attn = nn.Linear(config.hidden_size, 3 * config.hidden_size)  # q, k, v side by side
         self.c_proj = nn.Linear(config.hidden_size, config.hidden_size)
-        self.p_drop, self.resid_dropout = config.dropout, nn.Dropout(config.dropout)
+        self.p_drop, self.resid_dropout = config.dropout, FastDropout(config.dropout)
 
     def forward(self, x, mask=None, cache:Cache|None=None, output_attentions:bool=False):
         B, T, C = x.shape
-        q, k, v = self.c_attn(x).view(B, T, 3, self.nh, self.hs).permute(2, 0, 3, 1, 4)  # 3 x (B, nh, T, hs)
-        if cache is not None: k, v = cache.update(k, v, self.layer_idx)                   # (B, nh, S, hs): past + new
+        qkv = self.c_attn(x).view(B, T, 3, self.nh, self.hs)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # 3 x (B, nh, T, hs)
+        if cache is not None: k, v = cache.update(k, v, self.layer_idx)  # (B, nh, S, hs): past, new
         p, att = (self.p_drop if self.training else 0.0), None
         if output_attentions:
             S = k.shape[2]
-            allowed = mask if mask is not None else torch.ones(T, S, dtype=torch.bool, device=x.device).tril(S - T)
-            att = (q @ k.transpose(-2, -1) / math.sqrt(self.hs)).masked_fill(~allowed, float('-inf')).softmax(-1)  # (B, nh, T, S)
-            y = F.dropout(att, p, self.training) @ v                                                             # (B, nh, T, hs)
+            allowed = mask
+            if mask is None: allowed = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(S - T)
+            att = q @ k.transpose(-2, -1) / math.sqrt(self.hs)
+            att = att.masked_fill(~allowed, float('-inf'))
+            att = att.softmax(-1)                     # (B, nh, T, S)
+            y = F.dropout(att, p, self.training) @ v  # (B, nh, T, hs)
+        elif p > 0 and mask is None and cache is None and T > 1 and x.device.type == 'cpu':
+            # training on a CPU: SDPA would take the same written-out path, with its slower dropout
+            att_w = (q @ k.transpose(-2, -1)).mul_(1 / math.sqrt(self.hs))  # (B, nh, T, T)
+            att_w.masked_fill_(torch.ones(T, T, dtype=torch.bool, device=x.device).triu_(1), float('-inf'))
+            y = fast_dropout(att_w.softmax(-1), p) @ v                      # (B, nh, T, hs)
         else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, is_causal=mask is None and T > 1)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p,
+                                               is_causal=mask is None and T > 1)
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C): heads side by side again
         return self.resid_dropout(self.c_proj(y)), att
 
@@ -112,8 +149,9 @@ class GPT2MLP(nn.Module):
         super().__init__()
         self.c_fc = nn.Linear(config.hidden_size, 4 * config.hidden_size)
         self.c_proj = nn.Linear(4 * config.hidden_size, config.hidden_size)
-        self.dropout = nn.Dropout(config.dropout)
-    def forward(self, x): return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate='tanh')))  # (B, T, C)
+        self.dropout = FastDropout(config.dropout)
+    def forward(self, x):  # (B, T, C)
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate='tanh')))
 
 class GPT2Block(nn.Module):
     "Pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x))."
@@ -151,11 +189,15 @@ def _check_ids(input_ids, vocab_size:int):
     lo, hi = torch.aminmax(input_ids)
     if lo < 0 or hi >= vocab_size:
         bad = int(hi) if hi >= vocab_size else int(lo)
-        raise ValueError(f"input_ids hold token id {bad}, outside the vocabulary of vocab_size={vocab_size} (valid ids "
-                         f"0..{vocab_size - 1}): check that the tokenizer matches the model.")
+        raise ValueError(f"input_ids hold token id {bad}, outside the vocabulary of "
+                         f"vocab_size={vocab_size} (valid ids 0..{vocab_size - 1}): "
+                         "check that the tokenizer matches the model.")
 
 def _check_length(n:int, limit:int, what:str='sequence length'):
-    if n > limit: raise ValueError(f"{what} {n} is longer than max_position_embeddings={limit}: shorten the input or generate fewer tokens.")
+    "ValueError when `n` positions do not fit the position table of `limit`."
+    if n > limit:
+        raise ValueError(f"{what} {n} is longer than max_position_embeddings={limit}: "
+                         "shorten the input or generate fewer tokens.")
 
 # %% ../nbs/02_gpt2.ipynb #51767636
 class RadonGPT2Model(RadonGPT2PreTrainedModel):
@@ -164,7 +206,7 @@ class RadonGPT2Model(RadonGPT2PreTrainedModel):
         super().__init__(config)
         self.wte = nn.Embedding(config.vocab_size, config.hidden_size)
         self.wpe = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = FastDropout(config.dropout)
         self.h = nn.ModuleList(GPT2Block(config, i) for i in range(config.num_layers))
         self.ln_f = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
         self.gradient_checkpointing = False
@@ -173,35 +215,42 @@ class RadonGPT2Model(RadonGPT2PreTrainedModel):
     def get_input_embeddings(self): return self.wte
     def set_input_embeddings(self, value): self.wte = value
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None, inputs_embeds=None,
-                use_cache=None, output_attentions=None, output_hidden_states=None, **kwargs):
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+                inputs_embeds=None, use_cache=None, output_attentions=None, output_hidden_states=None,
+                **kwargs):
         cfg = self.config
-        if (input_ids is None) == (inputs_embeds is None): raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
         if input_ids is not None:
-            _check_ids(input_ids, cfg.vocab_size)
+            if not self.training or input_ids.device.type == 'cpu':  # a GPU check waits for the device
+                _check_ids(input_ids, cfg.vocab_size)
             inputs_embeds = self.wte(input_ids)                              # (B, T, C)
         B, T = inputs_embeds.shape[:2]
-        use_cache = (cfg.use_cache if use_cache is None else use_cache) and not (self.gradient_checkpointing and self.training)
+        if use_cache is None: use_cache = cfg.use_cache
+        use_cache = use_cache and not (self.gradient_checkpointing and self.training)
         if use_cache and past_key_values is None: past_key_values = DynamicCache(config=cfg)
         past = past_key_values.get_seq_length() if past_key_values is not None else 0
         _check_length(past + T, cfg.max_position_embeddings)
         if attention_mask is not None and tuple(attention_mask.shape) != (B, past + T):
-            raise ValueError(f"attention_mask must be 2-d (batch, past + new tokens) = {(B, past + T)}, got {tuple(attention_mask.shape)}.")
-        if position_ids is None:
-            if attention_mask is not None: position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, past:]  # (B, T)
-            else: position_ids = torch.arange(past, past + T, device=inputs_embeds.device)[None]                      # (1, T)
+            raise ValueError(f"attention_mask must be 2-d (batch, past + new tokens) = "
+                             f"{(B, past + T)}, got {tuple(attention_mask.shape)}.")
+        if position_ids is None and attention_mask is not None:
+            position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, past:]  # (B, T)
+        elif position_ids is None:
+            position_ids = torch.arange(past, past + T, device=inputs_embeds.device)[None]  # (1, T)
         x = self.drop(inputs_embeds + self.wpe(position_ids))                # (B, T, C)
         mask = causal_mask(attention_mask, T, past)
-        hidden, attns = (), ()
+        hidden, attns, cache = (), (), past_key_values if use_cache else None
+        want_att = bool(output_attentions)
         for block in self.h:
             if output_hidden_states: hidden += (x,)
             if self.gradient_checkpointing and self.training:
-                x, att = self._gradient_checkpointing_func(block.__call__, x, mask, None, bool(output_attentions))
-            else: x, att = block(x, mask, past_key_values if use_cache else None, bool(output_attentions))
+                x, att = self._gradient_checkpointing_func(block.__call__, x, mask, None, want_att)
+            else: x, att = block(x, mask, cache, want_att)
             if output_attentions: attns += (att,)
         x = self.ln_f(x)                                                     # (B, T, C)
         if output_hidden_states: hidden += (x,)
-        return BaseModelOutputWithPast(last_hidden_state=x, past_key_values=past_key_values if use_cache else None,
+        return BaseModelOutputWithPast(last_hidden_state=x, past_key_values=cache,
                                        hidden_states=hidden or None, attentions=attns or None)
 
 # %% ../nbs/02_gpt2.ipynb #f2e65176
@@ -219,16 +268,18 @@ class RadonGPT2LMHeadModel(RadonGPT2PreTrainedModel, GenerationMixin):
     def get_output_embeddings(self): return self.lm_head
     def set_output_embeddings(self, value): self.lm_head = value
 
-    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None, inputs_embeds=None,
-                labels=None, use_cache=None, output_attentions=None, output_hidden_states=None, return_dict=None,
-                logits_to_keep:int=0, **kwargs):
-        out = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds, use_cache,
-                               output_attentions, output_hidden_states)
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+                inputs_embeds=None, labels=None, use_cache=None, output_attentions=None,
+                output_hidden_states=None, return_dict=None, logits_to_keep:int=0, **kwargs):
+        out = self.transformer(input_ids, attention_mask, position_ids, past_key_values, inputs_embeds,
+                               use_cache, output_attentions, output_hidden_states)
         h = out.last_hidden_state                                             # (B, T, C)
         logits = self.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h)  # (B, T, V)
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten().to(logits.device), ignore_index=-100)
+            # shift the labels (pad the end), not the logits: slicing them would copy (B, T, V) floats
+            targets = F.pad(labels[:, 1:], (0, 1), value=-100).flatten().to(logits.device)
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets, ignore_index=-100)
         res = CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=out.past_key_values,
                                      hidden_states=out.hidden_states, attentions=out.attentions)
         return res.to_tuple() if return_dict is False else res
