@@ -17,10 +17,11 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutpu
 from .core import Sampler
 
 # %% auto #0
-__all__ = ['check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'fast_dropout', 'FastDropout',
-           'GPT2Attention', 'GPT2MLP', 'GPT2Block', 'RadonGPT2PreTrainedModel', 'RadonGPT2Model',
-           'RadonGPT2LMHeadModel', 'to_hf_gpt2_state_dict', 'from_hf_gpt2_state_dict', 'to_hf_gpt2_config',
-           'from_hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2', 'FastDecoder', 'stream_generate', 'fast_generate']
+__all__ = ['ATTENTION_ROWS', 'check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'fast_dropout',
+           'FastDropout', 'causal_attention_dropout', 'GPT2Attention', 'GPT2MLP', 'GPT2Block',
+           'RadonGPT2PreTrainedModel', 'RadonGPT2Model', 'RadonGPT2LMHeadModel', 'to_hf_gpt2_state_dict',
+           'from_hf_gpt2_state_dict', 'to_hf_gpt2_config', 'from_hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2',
+           'FastDecoder', 'stream_generate', 'fast_generate']
 
 # %% ../nbs/02_gpt2.ipynb #8f360fb1
 _POSITIVE = ('vocab_size', 'hidden_size', 'num_layers', 'num_attention_heads', 'max_position_embeddings')
@@ -106,6 +107,18 @@ class FastDropout(nn.Dropout):
     "`nn.Dropout` computed by `fast_dropout`."
     def forward(self, x): return fast_dropout(x, self.p, self.training)
 
+ATTENTION_ROWS = 128  # queries per block of `causal_attention_dropout`
+
+def causal_attention_dropout(q, k, v, p:float) -> torch.Tensor:
+    "Causal attention with `fast_dropout` on its weights, by blocks of queries that skip the masked keys."
+    T, outs = q.shape[2], []
+    for i in range(0, T, ATTENTION_ROWS):
+        j = min(i + ATTENTION_ROWS, T)  # queries i..j-1 see keys 0..j-1
+        att = (q[:, :, i:j] @ k[:, :, :j].transpose(-2, -1)).mul_(1 / math.sqrt(q.shape[-1]))  # (B, nh, j-i, j)
+        att.masked_fill_(torch.ones(j - i, j, dtype=torch.bool, device=q.device).triu_(i + 1), float('-inf'))
+        outs.append(fast_dropout(att.softmax(-1), p) @ v[:, :, :j])  # (B, nh, j-i, hs)
+    return outs[0] if len(outs) == 1 else torch.cat(outs, 2)
+
 # %% ../nbs/02_gpt2.ipynb #f0737246
 class GPT2Attention(nn.Module):
     "Causal multi-head self-attention: one fused q/k/v projection, SDPA, an output projection."
@@ -132,10 +145,7 @@ class GPT2Attention(nn.Module):
             att = att.softmax(-1)                     # (B, nh, T, S)
             y = F.dropout(att, p, self.training) @ v  # (B, nh, T, hs)
         elif p > 0 and mask is None and cache is None and T > 1 and x.device.type == 'cpu':
-            # training on a CPU: SDPA would take the same written-out path, with its slower dropout
-            att_w = (q @ k.transpose(-2, -1)).mul_(1 / math.sqrt(self.hs))  # (B, nh, T, T)
-            att_w.masked_fill_(torch.ones(T, T, dtype=torch.bool, device=x.device).triu_(1), float('-inf'))
-            y = fast_dropout(att_w.softmax(-1), p) @ v                      # (B, nh, T, hs)
+            y = causal_attention_dropout(q, k, v, p)  # SDPA would write it out too, with a slower dropout
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p,
                                                is_causal=mask is None and T > 1)
