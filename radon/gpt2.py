@@ -19,7 +19,8 @@ from .core import Sampler
 from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weight
 
 # %% auto #0
-__all__ = ['check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'GPT2Attention', 'GPT2MLP', 'GPT2Block',
+__all__ = ['ATTENTION_ROWS', 'check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'fast_dropout',
+           'FastDropout', 'causal_attention_dropout', 'GPT2Attention', 'GPT2MLP', 'GPT2Block',
            'RadonGPT2PreTrainedModel', 'RadonGPT2Model', 'RadonGPT2LMHeadModel', 'to_hf_gpt2_state_dict',
            'from_hf_gpt2_state_dict', 'to_hf_gpt2_config', 'from_hf_gpt2_config', 'to_hf_gpt2', 'from_hf_gpt2',
            'FastDecoder', 'stream_generate', 'fast_generate']
@@ -89,6 +90,44 @@ def causal_mask(attention_mask:torch.Tensor|None, T:int, past:int=0) -> torch.Te
     allowed = allowed & attention_mask[:, None, None, :].bool()  # (B, 1, T, S): causal and not a pad
     return allowed | ~allowed.any(-1, keepdim=True)
 
+# %% ../nbs/02_gpt2.ipynb #70be6a5a
+class _Dropout16(torch.autograd.Function):
+    "Dropout whose keep mask is cut from 64-bit random words, 16 bits an element."
+    @staticmethod
+    def forward(ctx, x, p:float):
+        thr, n = round(p * 65536), x.numel()  # dropped: the element's 16 bits, as int16, are < thr - 32768
+        words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_(-2**63, 2**63 - 1)
+        keep = words.view(torch.int16)[:n].view(x.shape) >= thr - 32768
+        scale = keep.to(x.dtype).mul_(65536 / (65536 - thr))  # 1 / (1 - p) where kept, 0 elsewhere
+        ctx.save_for_backward(scale)
+        return x * scale
+    @staticmethod
+    def backward(ctx, grad):
+        scale, = ctx.saved_tensors
+        return grad * scale, None
+
+def fast_dropout(x:torch.Tensor, p:float, training:bool=True) -> torch.Tensor:
+    "Dropout with a mask that is cheap to draw on a CPU (`p` rounded to 1/65536); `F.dropout` elsewhere."
+    if not training or p == 0: return x
+    if x.device.type != 'cpu' or p >= 1 or not x.numel(): return F.dropout(x, p, training)
+    return _Dropout16.apply(x, p)
+
+class FastDropout(nn.Dropout):
+    "`nn.Dropout` computed by `fast_dropout`."
+    def forward(self, x): return fast_dropout(x, self.p, self.training)
+
+ATTENTION_ROWS = 128  # queries per block of `causal_attention_dropout`
+
+def causal_attention_dropout(q, k, v, p:float) -> torch.Tensor:
+    "Causal attention with `fast_dropout` on its weights, by blocks of queries that skip the masked keys."
+    T, outs = q.shape[2], []
+    for i in range(0, T, ATTENTION_ROWS):
+        j = min(i + ATTENTION_ROWS, T)  # queries i..j-1 see keys 0..j-1
+        att = (q[:, :, i:j] @ k[:, :, :j].transpose(-2, -1)).mul_(1 / math.sqrt(q.shape[-1]))  # (B, nh, j-i, j)
+        att.masked_fill_(torch.ones(j - i, j, dtype=torch.bool, device=q.device).triu_(i + 1), float('-inf'))
+        outs.append(fast_dropout(att.softmax(-1), p) @ v[:, :, :j])  # (B, nh, j-i, hs)
+    return outs[0] if len(outs) == 1 else torch.cat(outs, 2)
+
 # %% ../nbs/02_gpt2.ipynb #f0737246
 class GPT2Attention(nn.Module):
     "Causal multi-head self-attention: one fused q/k/v projection, SDPA, an output projection."
@@ -98,7 +137,7 @@ class GPT2Attention(nn.Module):
         self.hs = config.hidden_size // self.nh
         self.c_attn = nn.Linear(config.hidden_size, 3 * config.hidden_size)  # q, k, v side by side
         self.c_proj = nn.Linear(config.hidden_size, config.hidden_size)
-        self.p_drop, self.resid_dropout = config.dropout, nn.Dropout(config.dropout)
+        self.p_drop, self.resid_dropout = config.dropout, FastDropout(config.dropout)
 
     def forward(self, x, mask=None, cache:Cache|None=None, output_attentions:bool=False):
         B, T, C = x.shape
@@ -114,6 +153,8 @@ class GPT2Attention(nn.Module):
             att = att.masked_fill(~allowed, float('-inf'))
             att = att.softmax(-1)                     # (B, nh, T, S)
             y = F.dropout(att, p, self.training) @ v  # (B, nh, T, hs)
+        elif p > 0 and mask is None and cache is None and T > 1 and x.device.type == 'cpu':
+            y = causal_attention_dropout(q, k, v, p)  # SDPA would write it out too, with a slower dropout
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p,
                                                is_causal=mask is None and T > 1)
@@ -127,7 +168,7 @@ class GPT2MLP(nn.Module):
         super().__init__()
         self.c_fc = nn.Linear(config.hidden_size, 4 * config.hidden_size)
         self.c_proj = nn.Linear(4 * config.hidden_size, config.hidden_size)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = FastDropout(config.dropout)
     def forward(self, x):  # (B, T, C)
         return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate='tanh')))
 
@@ -184,7 +225,7 @@ class RadonGPT2Model(RadonGPT2PreTrainedModel):
         super().__init__(config)
         self.wte = nn.Embedding(config.vocab_size, config.hidden_size)
         self.wpe = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = FastDropout(config.dropout)
         self.h = nn.ModuleList(GPT2Block(config, i) for i in range(config.num_layers))
         self.ln_f = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_epsilon)
         self.gradient_checkpointing = False
@@ -200,7 +241,8 @@ class RadonGPT2Model(RadonGPT2PreTrainedModel):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
         if input_ids is not None:
-            _check_ids(input_ids, cfg.vocab_size)
+            if not self.training or input_ids.device.type == 'cpu':  # a GPU check waits for the device
+                _check_ids(input_ids, cfg.vocab_size)
             inputs_embeds = self.wte(input_ids)                              # (B, T, C)
         B, T = inputs_embeds.shape[:2]
         if use_cache is None: use_cache = cfg.use_cache
@@ -254,8 +296,9 @@ class RadonGPT2LMHeadModel(RadonGPT2PreTrainedModel, GenerationMixin):
         logits = self.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h)  # (B, T, V)
         loss = None
         if labels is not None:
-            targets = labels[:, 1:].flatten().to(logits.device)
-            loss = F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), targets, ignore_index=-100)
+            # shift the labels (pad the end), not the logits: slicing them would copy (B, T, V) floats
+            targets = F.pad(labels[:, 1:], (0, 1), value=-100).flatten().to(logits.device)
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets, ignore_index=-100)
         res = CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=out.past_key_values,
                                      hidden_states=out.hidden_states, attentions=out.attentions)
         return res.to_tuple() if return_dict is False else res
