@@ -39,7 +39,8 @@ def median(xs) -> float: return statistics.median(xs)
 # %% ../nbs/12_bench.ipynb #c7507619
 def run_bench(argv:list[str]|None=None) -> dict:
     "Parse `radon-bench` arguments, run that benchmark, print its figures and return them."
-    p = argparse.ArgumentParser(prog='radon-bench', description='Measure RADON against Hugging Face reference implementations.')
+    p = argparse.ArgumentParser(prog='radon-bench',
+                                description='Measure RADON against Hugging Face reference implementations.')
     sub = p.add_subparsers(dest='bench', required=True, metavar='{' + ','.join(BENCHES) + '}')
     for name, (fn, add_args, help) in BENCHES.items():
         sp = sub.add_parser(name, help=help)
@@ -302,7 +303,8 @@ def _tokenizer_args(p):
     p.add_argument('--vocab-size', type=int, default=8000, help='vocabulary size of the tokenizer to train')
     p.add_argument('--docs', type=int, default=2000, help='number of ~1 KB documents in the batch')
     p.add_argument('--runs', type=int, default=5, help='timed runs per side (median reported)')
-    p.add_argument('--corpus', nargs='+', default=None, help='files/folders/globs to train on and cut documents from (default: the sample corpus)')
+    p.add_argument('--corpus', nargs='+', default=None,
+                   help='files/folders/globs to train on and cut documents from (default: the sample corpus)')
     p.add_argument('--seed', type=int, default=0)
 
 @bench_command('tokenizer', help="batch encode speed: RadonTokenizer vs SentencePiece's own encoder, same model",
@@ -326,7 +328,8 @@ def bench_tokenizer(args) -> dict:
     t = alternate({'radon': ours, 'sentencepiece': theirs}, runs=args.runs, warmup=1)
     mb = sum(len(d.encode('utf-8')) for d in docs) / 1e6
     r, s = mb / median(t['radon']), mb / median(t['sentencepiece'])
-    return {'radon_mb_s': round(r, 2), 'sentencepiece_mb_s': round(s, 2), 'ratio': round(r / s, 3), 'identical_ids': same,
+    return {'radon_mb_s': round(r, 2), 'sentencepiece_mb_s': round(s, 2), 'ratio': round(r / s, 3),
+            'identical_ids': same,
             'vocab_size': len(tok), 'docs': len(docs), 'mb': round(mb, 3), 'runs': args.runs, 'cpus': os.cpu_count(),
             'tokenizers_parallelism': os.environ.get('TOKENIZERS_PARALLELISM', 'default (on)')}
 
@@ -366,20 +369,25 @@ def _train_bench_args(p):
     p.add_argument('--device', default=None, help="'cpu', 'cuda', ... (default: the best present)")
     p.add_argument('--seed', type=int, default=0)
 
-@bench_command('train', help="training tokens/s: our GPT-2 vs HF's GPT2LMHeadModel, same config, optimizer and precision",
+@bench_command('train',
+               help="training tokens/s: our GPT-2 vs HF's GPT2LMHeadModel, same config, optimizer and precision",
                args=_train_bench_args)
 def bench_train(args) -> dict:
     import torch
     from radon.core import get_device
     from radon.hybrid import load_config
     from radon.training import autocast_dtype
-    for name, v in (('--batch', args.batch), ('--block-size', args.block_size), ('--steps', args.steps), ('--runs', args.runs)):
+    sizes = (('--batch', args.batch), ('--block-size', args.block_size), ('--steps', args.steps),
+             ('--runs', args.runs))
+    for name, v in sizes:
         if v < 1: raise SystemExit(f"{name} must be >= 1, got {v}")
     try: cfg = load_config(args.config)
     except (ValueError, FileNotFoundError) as e: raise SystemExit(f"--config: {e}") from None
-    if cfg.model_type != 'radon-gpt2': raise SystemExit(f"--config {args.config}: model_type must be gpt2, got {cfg.model_type}")
+    if cfg.model_type != 'radon-gpt2':
+        raise SystemExit(f"--config {args.config}: model_type must be gpt2, got {cfg.model_type}")
     if args.block_size > cfg.max_position_embeddings:
-        raise SystemExit(f"--block-size {args.block_size} exceeds max_position_embeddings={cfg.max_position_embeddings} of {args.config}")
+        raise SystemExit(f"--block-size {args.block_size} exceeds max_position_embeddings="
+                         f"{cfg.max_position_embeddings} of {args.config}")
     dev = get_device(args.device)
     pair = train_pair(cfg, args.batch, args.block_size, dev, args.seed)
     def run(f):
@@ -390,7 +398,8 @@ def bench_train(args) -> dict:
     ours, hf = n / median(t['ours']), n / median(t['hf'])
     amp = autocast_dtype('auto', dev)
     return {'ours_tok_s': round(ours, 1), 'hf_tok_s': round(hf, 1), 'ratio': round(ours / hf, 3), 'batch': args.batch,
-            'block_size': args.block_size, 'device': str(dev), 'precision': str(amp).replace('torch.', '') if amp else 'fp32',
+            'block_size': args.block_size, 'device': str(dev),
+            'precision': str(amp).replace('torch.', '') if amp else 'fp32',
             'dropout': cfg.dropout, 'steps_per_run': args.steps, 'runs': args.runs}
 
 # %% ../nbs/12_bench.ipynb #425e9bbd
@@ -418,7 +427,8 @@ def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int, s
 # %% ../nbs/12_bench.ipynb #3c9accb3
 def _serve_args(p):
     from radon.core import CONFIGS_DIR
-    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'), help='model config JSON (random weights)')
+    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'),
+                   help='model config JSON (random weights)')
     p.add_argument('--model', default=None, help='serve this checkpoint instead of a random model from --config')
     p.add_argument('--vocab-size', type=int, default=4096, help='tokenizer vocabulary, trained on the sample corpus')
     p.add_argument('--clients', type=int, default=16, help='concurrent clients')
@@ -437,7 +447,8 @@ def _percentile(xs:list[float], p:float) -> float:
 def _serve_prompts(n:int) -> list[str]:
     "`n` prompts: the first words of the sample corpus's lines, in order (cycled)."
     from radon.core import DATA_DIR
-    lines = [l.strip(' —') for l in (DATA_DIR/'sample_corpus.txt').read_text(encoding='utf-8').splitlines() if len(l.split()) >= 4]
+    text = (DATA_DIR/'sample_corpus.txt').read_text(encoding='utf-8')
+    lines = [l.strip(' —') for l in text.splitlines() if len(l.split()) >= 4]
     return [' '.join(lines[i % len(lines)].split()[:8]) for i in range(n)]
 
 # %% ../nbs/12_bench.ipynb #606eccd1
@@ -462,7 +473,8 @@ def serve_load(url:str, bodies:list[dict], clients:int) -> tuple[dict, list[str|
     wall = time.perf_counter() - t0
     lat, outs = [l for l, _ in res], [o for _, o in res]
     tokens = sum(o['details']['generated_tokens'] for o in outs if o)
-    figures = {'req_s': round(len(bodies) / wall, 2), 'tok_s': round(tokens / wall, 1), 'p50_ms': round(_percentile(lat, 50) * 1000, 1),
+    figures = {'req_s': round(len(bodies) / wall, 2), 'tok_s': round(tokens / wall, 1),
+               'p50_ms': round(_percentile(lat, 50) * 1000, 1),
                'p99_ms': round(_percentile(lat, 99) * 1000, 1), 'errors': sum(o is None for o in outs)}
     return figures, [o and o['generated_text'] for o in outs]
 
@@ -480,25 +492,32 @@ def serve_burst(url:str, body:dict, n:int) -> dict:
     return {'status_counts': dict(sorted(codes.items())), 'health_after': health}
 
 # %% ../nbs/12_bench.ipynb #38d50a10
-@bench_command('serve', help='the API server under concurrent clients: batched vs unbatched throughput, and an overload burst',
+@bench_command('serve',
+               help='the API server under concurrent clients: batched vs unbatched throughput, and an overload burst',
                args=_serve_args)
 def bench_serve(args) -> dict:
     import requests, tempfile
     from radon.testing import ServerProcess, tiny_checkpoint
     for name in ('clients', 'requests', 'max_new_tokens', 'batch_size', 'queue', 'overload', 'vocab_size'):
-        if getattr(args, name) < 1: raise SystemExit(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+        if getattr(args, name) < 1:
+            raise SystemExit(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.clients > args.batch_size + args.queue:
-        raise SystemExit(f"--clients {args.clients} > --batch-size {args.batch_size} + --queue {args.queue}: the batched run "
-                         "would be refused with 429; raise --queue or --batch-size")
+        raise SystemExit(f"--clients {args.clients} > --batch-size {args.batch_size} + --queue {args.queue}: "
+                         "the batched run would be refused with 429; raise --queue or --batch-size")
     if args.model is None and not Path(args.config).is_file(): raise SystemExit(f"--config {args.config}: no such file")
-    bodies = [{'inputs': p, 'parameters': {'max_new_tokens': args.max_new_tokens}} for p in _serve_prompts(args.requests)]
+    bodies = [{'inputs': p, 'parameters': {'max_new_tokens': args.max_new_tokens}}
+              for p in _serve_prompts(args.requests)]
     with tempfile.TemporaryDirectory() as d:
-        model = Path(args.model) if args.model else tiny_checkpoint(Path(d)/'model', args.config, vocab_size=args.vocab_size)
-        env = dict(RADON_MODEL=model, RADON_LOG_LEVEL='WARNING', **({'RADON_TORCH_THREADS': args.threads} if args.threads else {}))
+        model = (Path(args.model) if args.model
+                 else tiny_checkpoint(Path(d)/'model', args.config, vocab_size=args.vocab_size))
+        threads = {'RADON_TORCH_THREADS': args.threads} if args.threads else {}
+        env = dict(RADON_MODEL=model, RADON_LOG_LEVEL='WARNING', **threads)
         quiet = ('--log-level', 'warning', '--no-access-log')
         res, texts = {}, {}
-        for run, batch, queue in (('batched', args.batch_size, args.queue), ('unbatched', 1, args.clients + args.queue)):
-            with ServerProcess(cwd=d, uvicorn_args=quiet, RADON_MAX_BATCH_SIZE=batch, RADON_MAX_QUEUE=queue, **env) as srv:
+        runs = (('batched', args.batch_size, args.queue), ('unbatched', 1, args.clients + args.queue))
+        for run, batch, queue in runs:
+            with ServerProcess(cwd=d, uvicorn_args=quiet, RADON_MAX_BATCH_SIZE=batch, RADON_MAX_QUEUE=queue,
+                               **env) as srv:
                 srv.wait_healthy()
                 if run == 'batched': info = requests.get(f'{srv.url}/model_info').json()
                 serve_load(srv.url, bodies[:args.clients], args.clients)  # warm-up
@@ -506,8 +525,9 @@ def bench_serve(args) -> dict:
                 if run == 'batched': res['overload'] = serve_burst(srv.url, bodies[0], args.overload)
     res['ratio'] = round(res['batched']['tok_s'] / max(res['unbatched']['tok_s'], 1e-9), 2)
     res['same_outputs'] = texts['batched'] == texts['unbatched']
-    res['setup'] = {'model': info['model_id'] if args.model else Path(args.config).name, 'parameters': info['parameters'],
-                    'vocab_size': info['vocab_size'], 'device': info['device'], 'clients': args.clients, 'requests': args.requests,
+    res['setup'] = {'model': info['model_id'] if args.model else Path(args.config).name,
+                    'parameters': info['parameters'], 'vocab_size': info['vocab_size'], 'device': info['device'],
+                    'clients': args.clients, 'requests': args.requests,
                     'max_new_tokens': args.max_new_tokens, 'batch_size': args.batch_size, 'queue': args.queue}
     return {k: res[k] for k in ('batched', 'unbatched', 'ratio', 'same_outputs', 'overload', 'setup')}
 

@@ -207,8 +207,7 @@ def check_request_messages(messages) -> list[dict]:
     "The messages of a chat request: an optional system turn, then user and assistant in turn, the user last."
     if not isinstance(messages, list) or not messages:
         raise ValueError("messages must be a non-empty list of {'role', 'content'} objects")
-    turns = check_dialog(messages + [{'role': 'assistant', 'content': ''}], 'messages')[:-1]
-    return turns
+    return check_dialog(messages + [{'role': 'assistant', 'content': ''}], 'messages')[:-1]
 
 def chat_prompt(tokenizer, messages:list[dict], max_tokens:int) -> tuple[list[int], int]:
     "(prompt ids ending in the assistant marker, messages dropped) for a conversation that ends with the user."

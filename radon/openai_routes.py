@@ -15,8 +15,9 @@ from .server import (SSE_HEADERS, StrictBody, drain, note, ready_engine, sse, ss
                           unless_disconnected)
 
 # %% auto #0
-__all__ = ['router', 'StreamOptions', 'SamplingBody', 'CompletionRequest', 'openai_error', 'interleave', 'completion_streams',
-           'start_streams', 'ChatCompletionRequest', 'NoChatTemplateError', 'chat_messages', 'chat_streams']
+__all__ = ['router', 'StreamOptions', 'SamplingBody', 'CompletionRequest', 'openai_error', 'stream_end', 'openai_sse',
+           'interleave', 'completion_streams', 'start_streams', 'ChatCompletionRequest', 'NoChatTemplateError',
+           'chat_messages', 'chat_streams']
 
 # %% ../nbs/08b_openai.ipynb #634065c4
 class StreamOptions(StrictBody):
@@ -85,6 +86,16 @@ async def _list_models(request:Request):
     e = ready_engine(request)
     model = {'id': e.model_id, 'object': 'model', 'created': 0, 'owned_by': 'radon'}
     return {'object': 'list', 'data': [model]}
+
+def stream_end(body:SamplingBody, head:dict, usage:dict) -> list[str]:
+    "The last events of an OpenAI stream: a usage chunk when `stream_options` asks for one, then [DONE]."
+    wants = body.stream_options is not None and body.stream_options.include_usage
+    return ([sse({**head, 'choices': [], 'usage': usage})] if wants else []) + [sse('[DONE]')]
+
+def openai_sse(request:Request, events) -> StreamingResponse:
+    "Server-Sent Events in OpenAI's way: an error becomes a last plain `data:` event."
+    return StreamingResponse(sse_errors(request, events, event=None), media_type='text/event-stream',
+                             headers=SSE_HEADERS)
 
 async def interleave(streams:list[TokenStream]):
     "(i, event) of every stream as the events come; the first error is raised; every stream ends with it."
@@ -160,12 +171,8 @@ async def _completions(body:CompletionRequest, request:Request):
             fin = None if ev.result is None else _OPENAI_FINISH[ev.result.finish_reason]
             if ev.text or fin: yield sse({**head, 'choices': [choice(i, ev.text, fin)]})
             if ev.result is not None: results[i] = ev.result
-        u = usage(results)
-        if body.stream_options and body.stream_options.include_usage:
-            yield sse({**head, 'choices': [], 'usage': u})
-        yield sse('[DONE]')
-    return StreamingResponse(sse_errors(request, events(), event=None),
-                             media_type='text/event-stream', headers=SSE_HEADERS)
+        for ev in stream_end(body, head, usage(results)): yield ev
+    return openai_sse(request, events())
 
 # %% ../nbs/08b_openai.ipynb #2770c4ed
 class ChatCompletionRequest(SamplingBody):
@@ -246,9 +253,5 @@ async def _chat_completions(body:ChatCompletionRequest, request:Request):
             if ev.result is not None:
                 results[i] = ev.result
                 yield delta(i, {}, _OPENAI_FINISH[ev.result.finish_reason])
-        u = usage(results)
-        if body.stream_options and body.stream_options.include_usage:
-            yield sse({**chunk, 'choices': [], 'usage': u})
-        yield sse('[DONE]')
-    return StreamingResponse(sse_errors(request, events(), event=None),
-                             media_type='text/event-stream', headers=SSE_HEADERS)
+        for ev in stream_end(body, chunk, usage(results)): yield ev
+    return openai_sse(request, events())

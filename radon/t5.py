@@ -21,10 +21,10 @@ from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weigh
 
 
 # %% auto #0
-__all__ = ['FEED_FORWARD_KINDS', 'RadonT5Config', 'RadonT5LayerNorm', 'relative_position_bucket', 'RadonT5Attention',
-           'RadonT5DenseActDense', 'RadonT5DenseGatedActDense', 'RadonT5LayerFF', 'RadonT5LayerSelfAttention',
-           'RadonT5LayerCrossAttention', 'RadonT5Block', 'RadonT5Stack', 'RadonT5ForConditionalGeneration', 't5_to_hf',
-           't5_from_hf']
+__all__ = ['FEED_FORWARD_KINDS', 'HF_T5_NAMES', 'RadonT5Config', 'RadonT5LayerNorm', 'relative_position_bucket',
+           'RadonT5Attention', 'RadonT5DenseActDense', 'RadonT5DenseGatedActDense', 'RadonT5LayerFF',
+           'RadonT5LayerSelfAttention', 'RadonT5LayerCrossAttention', 'RadonT5Block', 'RadonT5Stack',
+           'RadonT5ForConditionalGeneration', 't5_to_hf', 't5_from_hf']
 
 # %% ../nbs/03_t5.ipynb #aad75001
 FEED_FORWARD_KINDS = ('relu', 'gated-gelu')
@@ -445,20 +445,19 @@ RadonT5Config.register_for_auto_class()
 RadonT5ForConditionalGeneration.register_for_auto_class('AutoModelForSeq2SeqLM')
 
 # %% ../nbs/03_t5.ipynb #b2a4e48a
+HF_T5_NAMES = dict(  # RADON's config name -> transformers' T5Config name, for both directions
+    vocab_size='vocab_size', hidden_size='d_model', d_kv='d_kv', d_ff='d_ff', num_layers='num_layers',
+    num_decoder_layers='num_decoder_layers', num_attention_heads='num_heads', dropout='dropout_rate',
+    relative_attention_num_buckets='relative_attention_num_buckets', layer_norm_epsilon='layer_norm_epsilon',
+    relative_attention_max_distance='relative_attention_max_distance', feed_forward_proj='feed_forward_proj',
+    pad_token_id='pad_token_id', eos_token_id='eos_token_id', decoder_start_token_id='decoder_start_token_id')
+
 def t5_to_hf(model:RadonT5ForConditionalGeneration) -> T5ForConditionalGeneration:
     "A `transformers.T5ForConditionalGeneration` computing just what `model` computes (weights copied)."
     from transformers import T5Config, T5ForConditionalGeneration  # HF's T5 only here, not in the model
     c = model.config
-    hf = T5ForConditionalGeneration(T5Config(
-        vocab_size=c.vocab_size, d_model=c.hidden_size, d_kv=c.d_kv, d_ff=c.d_ff,
-        num_layers=c.num_layers, num_decoder_layers=c.num_decoder_layers,
-        num_heads=c.num_attention_heads, dropout_rate=c.dropout,
-        relative_attention_num_buckets=c.relative_attention_num_buckets,
-        layer_norm_epsilon=c.layer_norm_epsilon,
-        relative_attention_max_distance=c.relative_attention_max_distance,
-        feed_forward_proj=c.feed_forward_proj, tie_word_embeddings=c.tie_word_embeddings,
-        pad_token_id=c.pad_token_id, eos_token_id=c.eos_token_id,
-        decoder_start_token_id=c.decoder_start_token_id))
+    kw = {theirs: getattr(c, ours) for ours, theirs in HF_T5_NAMES.items()}
+    hf = T5ForConditionalGeneration(T5Config(**kw, tie_word_embeddings=c.tie_word_embeddings))
     if not c.tie_word_embeddings:
         hf.lm_head.weight = nn.Parameter(hf.lm_head.weight.detach().clone())
         hf.all_tied_weights_keys.pop('lm_head.weight', None)
@@ -475,16 +474,8 @@ def t5_from_hf(hf:T5ForConditionalGeneration, **overrides) -> RadonT5ForConditio
     if h.scale_decoder_outputs and not tied:
         raise ValueError("This HF T5 scales its outputs but its lm_head is not the embedding: "
                          "not a T5 layout RADON knows.")
-    c = RadonT5Config(**{**dict(
-        vocab_size=h.vocab_size, hidden_size=h.d_model, d_kv=h.d_kv, d_ff=h.d_ff,
-        num_layers=h.num_layers, num_decoder_layers=h.num_decoder_layers,
-        num_attention_heads=h.num_heads, dropout=h.dropout_rate,
-        relative_attention_num_buckets=h.relative_attention_num_buckets,
-        layer_norm_epsilon=h.layer_norm_epsilon,
-        relative_attention_max_distance=h.relative_attention_max_distance,
-        feed_forward_proj=h.feed_forward_proj, tie_word_embeddings=h.scale_decoder_outputs,
-        pad_token_id=h.pad_token_id, eos_token_id=h.eos_token_id,
-        decoder_start_token_id=h.decoder_start_token_id), **overrides})
+    kw = {ours: getattr(h, theirs) for ours, theirs in HF_T5_NAMES.items()}
+    c = RadonT5Config(**{**kw, 'tie_word_embeddings': h.scale_decoder_outputs, **overrides})
     ours = RadonT5ForConditionalGeneration(c)
     sd = {k: v for k, v in hf.state_dict().items() if k in ours.state_dict()}
     ours.load_state_dict(sd)
