@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import torch
 
 from .core import Sampler
+from .gpt2 import FastDecoder, causal_mask
 
 # %% auto #0
 __all__ = ['pad_batch', 'sampling_kwargs', 'ContinuousBatch']
@@ -36,76 +37,70 @@ def sampling_kwargs(rows:list) -> dict:
 _IDLE = SimpleNamespace(do_sample=False, temperature=1.0, top_k=0, top_p=1.0, repetition_penalty=1.0)
 
 class ContinuousBatch:
-    "A GPT-2 decode that rows join and leave at any step: a KV-cache slot per row, columns shared."
+    "A GPT-2 decode that rows join and leave at any step: a KV-cache row (slot) per request."
     def __init__(self, model, pad_id:int=0):
-        from radon.gpt2 import FastDecoder
-        self.model, self.pad_id, self.FastDecoder = model, pad_id, FastDecoder
-        # the weights (F.linear layout) and the step; its cache is ours, below
-        self.dec = FastDecoder(model, 2, 1)
-        self.dev, self.dtype = self.dec.k.device, self.dec.k.dtype
-        self.V = model.config.vocab_size
-        self.slots: list = []     # the request in each batch row (None: free)
-        self.t, self.sampler = 0, None      # the column the next step writes; the slots' sampler
-        self._cache_init()
+        self.model, self.pad_id = model, pad_id
+        self.dec = FastDecoder(model, 0, 0)  # the weights and the step, over an empty cache
+        self.cache = self.dec.cache          # (L, B, nh, cols, hs): one row per slot, columns shared
+        self.dev, self.V = self.cache.k.device, model.config.vocab_size
+        self.slots: list = []  # the request in each cache row (None: free)
+        self.tok = torch.zeros(0, dtype=torch.long, device=self.dev)  # (B,): each slot's next input
+        self.sampler = None    # the slots' sampler
 
     @property
     def live(self) -> list: return [r for r in self.slots if r is not None]
 
-    # -- rows joining, stepping and leaving -------------------------------------------------
     def join(self, rows:list) -> list[int]:
         "Prefill `rows`, give each a slot; returns their first generated tokens."
-        from radon.gpt2 import causal_mask
         ids, mask = pad_batch([r.ids for r in rows], self.pad_id, left=True)
         ids, mask = ids.to(self.dev), mask.to(self.dev).bool()  # (g, P)
         g, P = ids.shape
         for r in rows:
             if r.seed is not None: r.generator = torch.Generator(self.dev).manual_seed(r.seed)
-        pre = self.FastDecoder(self.model, g, P)
+        pre = FastDecoder(self.model, g, P)
         pos = (mask.long().cumsum(-1) - 1).clamp(min=0)  # (g, P): positions count real tokens only
         logits = pre.step(ids, pos, None if bool(mask.all()) else causal_mask(mask, P))  # (g, V)
+        pre.cache.mask[:] = mask  # the columns each row reads: its real tokens
         s = self._sampler(rows)
         s.observe(ids, mask)
         first = s(logits)  # (g,)
         for j, r in enumerate(rows): r.seen = None if s.seen is None else s.seen[j:j + 1].clone()
         self._save_seen()
-        self._cache_columns(P)
-        for j, (r, b) in enumerate(zip(rows, self._free_slots(g))):
-            self._cache_write(b, pre.k[:, j, :, :P], pre.v[:, j, :, :P], mask[j])  # (L, nh, P, hs)
-            self.pos[b], self.tok[b], self.slots[b] = len(r.ids), first[j], r
+        self.cache.reserve(P)
+        free = self.cache.take_rows(g)
+        self._add_slots(self.cache.B - len(self.slots))
+        self.cache.assign(free, pre.cache)
+        self.tok[free] = first
+        for b, r in zip(free, rows): self.slots[b] = r
         self.sampler = self._sampler(self.slots)
         return first.tolist()
 
     def step(self) -> list[int]:
         "One decode step for every slot; the next token per slot (free slots' tokens mean nothing)."
-        self._cache_columns(0)
-        live = torch.tensor([r is not None for r in self.slots], device=self.dev)
-        self.mask[:, self.t] = True
-        self.pos.masked_fill_(~live, 0)
-        self.tok = self.sampler(self._cache_step())  # (B,)
-        self.t += 1
-        self.pos += 1
+        c = self.cache
+        c.reserve(0)
+        pos, mask = c.positions(), c.step_mask()  # (B,), (B, 1, 1, len + 1)
+        self.tok = self.sampler(self.dec.step(self.tok[:, None], pos[:, None], mask))  # (B,)
         return self.tok.tolist()
 
     def release(self):
         "Free the slots of finished rows; shrink the cache when most slots are free."
-        if not any(r is not None and r.done for r in self.slots): return
+        done = [b for b, r in enumerate(self.slots) if r is not None and r.done]
+        if not done: return
         self._save_seen()
-        self.slots = [None if r is None or r.done else r for r in self.slots]
+        self.cache.release(done)
+        for b in done: self.slots[b] = None
         keep = [b for b, r in enumerate(self.slots) if r is not None]
         if len(keep) <= len(self.slots) // 2:
-            self._cache_keep_rows(keep)
+            self.cache.keep_rows(keep)
+            self.tok = self.tok[torch.tensor(keep, dtype=torch.long, device=self.dev)]
             self.slots = [self.slots[b] for b in keep]
         self.sampler = self._sampler(self.slots) if self.slots else None
 
-    def _free_slots(self, n:int) -> list[int]:
-        "`n` free batch rows (adding rows to the cache when there are too few)."
-        free = [b for b, r in enumerate(self.slots) if r is None][:n]
-        if len(free) < n:
-            d, B = n - len(free), len(self.slots)
-            self._cache_add_rows(d)
-            self.slots += [None] * d
-            free += list(range(B, B + d))
-        return free
+    def _add_slots(self, n:int):
+        "`n` more free slots, for the rows the cache has just added."
+        self.slots += [None] * n
+        self.tok = torch.cat([self.tok, self.tok.new_full((n,), self.pad_id)])
 
     # -- each row's sampling state ----------------------------------------------------------
     def _sampler(self, rows:list) -> Sampler:
@@ -117,7 +112,8 @@ class ContinuousBatch:
         s.generators = [r.generator if r is not None else None for r in rows]
         if s.seen is not None:
             none = torch.zeros(1, self.V, dtype=torch.bool, device=self.dev)
-            s.seen = torch.cat([r.seen if r is not None and r.seen is not None else none for r in rows])
+            seen = [r.seen if r is not None and r.seen is not None else none for r in rows]
+            s.seen = torch.cat(seen)
         return s
 
     def _save_seen(self):
@@ -125,62 +121,3 @@ class ContinuousBatch:
         if self.sampler is not None and self.sampler.seen is not None:
             for b, r in enumerate(self.slots):
                 if r is not None: r.seen = self.sampler.seen[b:b + 1].clone()
-
-    # -- the KV cache and the per-slot tensors: the only methods that touch them ------------
-    def _cache_init(self):
-        "No slots, no columns."
-        L, nh, hs = self.dec.k.shape[0], self.dec.nh, self.dec.hs
-        dev = self.dev
-        self.k = torch.zeros(L, 0, nh, 0, hs, dtype=self.dtype, device=dev)  # (L, B, nh, cols, hs)
-        self.v = torch.zeros_like(self.k)
-        self.mask = torch.zeros(0, 0, dtype=torch.bool, device=dev)  # (B, cols): the slot's columns
-        self.pos = torch.zeros(0, dtype=torch.long, device=dev)  # (B,): the next input's position
-        self.tok = torch.zeros(0, dtype=torch.long, device=dev)  # (B,): the next input token
-
-    def _cache_columns(self, before:int):
-        "Make `before` columns precede the write column and one follow it (drop unused ones, or grow)."
-        if self.t < before:  # shift everything right
-            d = before - self.t
-            z = self.k.new_zeros(*self.k.shape[:3], d, self.k.shape[4])
-            self.k, self.v = torch.cat([z, self.k], 3), torch.cat([z, self.v], 3)
-            self.mask = torch.cat([self.mask.new_zeros(self.mask.shape[0], d), self.mask], 1)
-            self.t = before
-        if self.k.shape[3] > self.t: return
-        used = self.mask[[b for b, r in enumerate(self.slots) if r is not None]].any(0).nonzero()
-        first = min(int(used[0]) if len(used) else self.t, self.t - before)
-        if first > self.k.shape[3] // 4:  # drop the columns no live row reads any more
-            self.k, self.v = self.k[:, :, :, first:].clone(), self.v[:, :, :, first:].clone()
-            self.mask = self.mask[:, first:].clone()
-            self.t -= first
-        if self.k.shape[3] <= self.t:     # grow
-            d = max(64, self.k.shape[3])
-            self.k = torch.cat([self.k, self.k.new_zeros(*self.k.shape[:3], d, self.k.shape[4])], 3)
-            self.v = torch.cat([self.v, self.v.new_zeros(*self.v.shape[:3], d, self.v.shape[4])], 3)
-            self.mask = torch.cat([self.mask, self.mask.new_zeros(self.mask.shape[0], d)], 1)
-
-    def _cache_add_rows(self, d:int):
-        "`d` more (free) slots."
-        self.k = torch.cat([self.k, self.k.new_zeros(self.k.shape[0], d, *self.k.shape[2:])], 1)
-        self.v = torch.cat([self.v, self.v.new_zeros(self.v.shape[0], d, *self.v.shape[2:])], 1)
-        self.mask = torch.cat([self.mask, self.mask.new_zeros(d, self.mask.shape[1])])
-        self.pos = torch.cat([self.pos, self.pos.new_zeros(d)])
-        self.tok = torch.cat([self.tok, self.tok.new_full((d,), self.pad_id)])
-
-    def _cache_write(self, b:int, k:torch.Tensor, v:torch.Tensor, own:torch.Tensor):
-        "Slot `b` takes a prefilled row: keys, values (L, nh, P, hs), mask (P,), just before column t."
-        t, P = self.t, k.shape[2]
-        self.k[:, b, :, t - P:t], self.v[:, b, :, t - P:t] = k, v
-        self.mask[b] = False
-        self.mask[b, t - P:t] = own
-
-    def _cache_step(self) -> torch.Tensor:
-        "Logits (B, V) of every slot's next token; the step writes its keys and values at column t."
-        self.dec.k, self.dec.v, self.dec.len = self.k, self.v, self.t
-        mask = self.mask[:, None, None, :self.t + 1]  # (B, 1, 1, t + 1)
-        return self.dec.step(self.tok[:, None], self.pos[:, None], mask)
-
-    def _cache_keep_rows(self, keep:list[int]):
-        "Keep only the slots `keep`, in that order."
-        idx = torch.tensor(keep, dtype=torch.long, device=self.dev)
-        self.k, self.v = self.k.index_select(1, idx), self.v.index_select(1, idx)
-        self.mask, self.pos, self.tok = self.mask[idx], self.pos[idx], self.tok[idx]

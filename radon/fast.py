@@ -236,7 +236,8 @@ class KVCache:
 
     def release(self, rows:list[int]):
         "Free `rows`: they stay in the tensors, unread, until `take_rows` hands them out again."
-        self.live[torch.as_tensor(rows, dtype=torch.long, device=self.live.device)] = False
+        idx = torch.as_tensor(rows, dtype=torch.long, device=self.live.device)
+        self.live = self.live.index_fill(0, idx, False)  # a new tensor: works outside inference mode
 
     def keep_rows(self, rows:list[int]):
         "Shrink the cache to `rows`, in that order: row j becomes old row `rows[j]`."

@@ -434,12 +434,6 @@ class FastDecoder:
 
     def step(self, ids, pos, mask=None): return self.logits(self.hidden(ids, pos, mask))
 
-    # The server's continuous batch (radon.api) still sets these three directly; they go once it uses
-    # the `KVCache` API.
-    k = property(lambda self: self.cache.k, lambda self, t: setattr(self.cache, 'k', t))
-    v = property(lambda self: self.cache.v, lambda self, t: setattr(self.cache, 'v', t))
-    len = property(lambda self: self.cache.len, lambda self, n: setattr(self.cache, 'len', n))
-
 # %% ../nbs/02_gpt2.ipynb #2f5dd8bd
 def _prepare_prompt(model, input_ids, attention_mask, max_new_tokens:int):
     "Checked (ids (B, T), padding mask (B, T) bool or None) on the model's device."

@@ -29,12 +29,12 @@ def check_repo_id(repo_id:str) -> str:
 
 # %% ../nbs/10_hub.ipynb #cbfef96f
 def resolve_token(token:str|None=None) -> str:
-    "The Hub token: `token`, else HF_TOKEN, else the stored login; else an error saying how to give one."
+    "The Hub token: `token`, HF_TOKEN or the stored login; else an error saying how to give one."
     from huggingface_hub import get_token
     token = (token or '').strip() or get_token()
     if not token:
-        raise ValueError("No Hugging Face token: pass --token, set HF_TOKEN, or run `hf auth login` "
-                         "(create a token with write access at "
+        raise ValueError("No Hugging Face token: pass --token, set HF_TOKEN, or run "
+                         "`hf auth login` (create a token with write access at "
                          "https://huggingface.co/settings/tokens).")
     return token
 
@@ -48,8 +48,8 @@ def redact(text, *secrets:str|None) -> str:
     return _HF_TOKEN_RE.sub('hf_***', text)
 
 # %% ../nbs/10_hub.ipynb #320d25d6
-_TASKS = {'AutoModelForCausalLM': 'text-generation', 'AutoModelForSeq2SeqLM': 'text2text-generation',
-          'AutoModel': None}
+_TASKS = {'AutoModelForCausalLM': 'text-generation',
+          'AutoModelForSeq2SeqLM': 'text2text-generation', 'AutoModel': None}
 _ST_BYTES = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'I64': 8, 'I32': 4, 'I16': 2, 'I8': 1,
              'U8': 1, 'BOOL': 1}
 TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
@@ -69,8 +69,8 @@ def _weight_files(src:Path) -> list[Path]:
                                     "model.safetensors.index.json is missing.")
         return [src/n for n in names]
     if any((src/f).exists() for f in ('pytorch_model.bin', 'model.pt')):
-        raise ValueError(f"{src} holds PyTorch weights only; the Hub gets safetensors: convert first "
-                         f"with `radon-export --src {src} --format safetensors --out NEW_FOLDER`.")
+        raise ValueError(f"{src} holds PyTorch weights only; the Hub gets safetensors: convert "
+                         f"first with `radon-export --src {src} --format safetensors --out NEW`.")
     raise FileNotFoundError(f"{src} has no model.safetensors (or shards): is it a checkpoint "
                             "folder written by radon-train or radon-export?")
 
@@ -104,8 +104,8 @@ def _check_code(src:Path, auto_map:dict) -> list[str]:
         if name in done: continue
         if not (src/name).exists():
             raise FileNotFoundError(f"{src}/{name} is missing: config.json's auto_map (or another "
-                                    "code file) needs it for trust_remote_code. Save the model with "
-                                    "save_pretrained (radon-train / radon-export) to copy it.")
+                                    "code file) needs it for trust_remote_code. Save the model "
+                                    "with save_pretrained (radon-train / radon-export) to copy it.")
         done.append(name)
         code = (src/name).read_text()
         todo += [m + '.py' for m in re.findall(r'^\s*from \.(\w+) import', code, re.M)]
@@ -116,7 +116,8 @@ def checkpoint_info(src:str|Path) -> dict:
     src = Path(src).expanduser()
     if not src.is_dir():
         raise FileNotFoundError(f"--src {src} is not a folder: give a checkpoint folder "
-                                "(radon-train's output, or `radon-export --format safetensors --out DIR`).")
+                                "(radon-train's output, or `radon-export --format safetensors "
+                                "--out DIR`).")
     if not (src/'config.json').exists():
         raise FileNotFoundError(f"{src} has no config.json: not a checkpoint folder.")
     try: cfg = json.loads((src/'config.json').read_text())
@@ -142,44 +143,56 @@ def checkpoint_info(src:str|Path) -> dict:
 
 # %% ../nbs/10_hub.ipynb #4e4df115
 def training_summary(src:str|Path) -> dict|None:
-    "Steps, tokens, time, data and the held step's validation numbers from `src/trainer_state.json`."
+    "Steps, tokens, time, data and the held step's validation figures from `src/trainer_state.json`."
     p = Path(src)/'trainer_state.json'
     if not p.exists(): return None
     try: s = json.loads(p.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{p} is not valid JSON: {e}") from None
-    tc, data, evals = s.get('training_config') or {}, s.get('data') or {}, s.get('eval_history') or []
+    tc, data = s.get('training_config') or {}, s.get('data') or {}
+    evals, hist = s.get('eval_history') or [], s.get('history') or []
     last = s.get('model_eval') or (evals[-1] if evals else {})  # the step the folder holds
-    hist = s.get('history') or []
-    return {'step': s.get('step'), 'max_steps': s.get('max_steps'), 'tokens_seen': s.get('tokens_seen'),
-            'wall_time_s': s.get('wall_time_s'), 'world_size': s.get('world_size', 1), 'epoch': s.get('epoch'),
-            'batch_size': tc.get('batch_size'), 'block_size': tc.get('block_size'), 'learning_rate': tc.get('learning_rate'),
-            'schedule': tc.get('schedule'), 'precision': tc.get('precision'), 'device': tc.get('device'),
-            'val_fraction': tc.get('val_fraction'), 'files': [Path(f).name for f in data.get('files') or []],
-            'train_tokens': data.get('train_tokens'), 'val_tokens': data.get('val_tokens'),
-            'train_loss': hist[-1]['loss'] if hist and 'loss' in hist[-1] else None, 'has_history': bool(hist),
-            'val_step': last.get('step'), 'val_loss': last.get('val_loss'), 'val_ppl': last.get('val_ppl'),
-            'val_bpb': last.get('val_bpb'), 'model_step': s.get('model_step', s.get('step')),
-            'stopped_early': bool(s.get('stopped_early')),
-            'val_ppl_parts': {k.removeprefix('val_ppl_'): v for k, v in last.items() if k.startswith('val_ppl_')}}
+    run = {k: s.get(k) for k in ('step', 'max_steps', 'tokens_seen', 'wall_time_s')}
+    run |= {'world_size': s.get('world_size', 1), 'epoch': s.get('epoch')}
+    keys = ('batch_size', 'block_size', 'learning_rate', 'schedule', 'precision', 'device',
+            'val_fraction')
+    return run | {k: tc.get(k) for k in keys} | {
+        'files': [Path(f).name for f in data.get('files') or []],
+        'train_tokens': data.get('train_tokens'), 'val_tokens': data.get('val_tokens'),
+        'train_loss': hist[-1]['loss'] if hist and 'loss' in hist[-1] else None,
+        'has_history': bool(hist),
+        'val_step': last.get('step'), 'val_loss': last.get('val_loss'),
+        'val_ppl': last.get('val_ppl'), 'val_bpb': last.get('val_bpb'),
+        'model_step': s.get('model_step', s.get('step')),
+        'stopped_early': bool(s.get('stopped_early')),
+        'val_ppl_parts': {k.removeprefix('val_ppl_'): v for k, v in last.items()
+                          if k.startswith('val_ppl_')}}
 
 # %% ../nbs/10_hub.ipynb #39b2b95f
-def card_metadata(info:dict, summary:dict|None, repo_id:str, license:str='apache-2.0', datasets:list[str]|None=None) -> str:
+def card_metadata(info:dict, summary:dict|None, repo_id:str, license:str='apache-2.0',
+                  datasets:list[str]|None=None) -> str:
     "The YAML metadata block of the model card (without the --- lines)."
     from huggingface_hub import EvalResult, ModelCardData
     arch = info['model_type'].removeprefix('radon-')
-    datasets = datasets or [Path(f).stem.replace('_', '-') for f in (summary or {}).get('files', [])] or None
+    files = (summary or {}).get('files', [])
+    datasets = datasets or [Path(f).stem.replace('_', '-') for f in files] or None
     evals = []
     if summary and summary.get('val_ppl') is not None:
-        ds = dict(task_type=info['pipeline_tag'], dataset_type=(datasets or ['radon-corpus'])[0], dataset_split='validation',
-                  dataset_name=f"{', '.join(summary['files']) or 'training corpus'} (held-out validation documents)")
-        evals = [EvalResult(**ds, metric_type='perplexity', metric_value=round(summary['val_ppl'], 4), metric_name='Validation perplexity'),
-                 EvalResult(**ds, metric_type='loss', metric_value=round(summary['val_loss'], 4), metric_name='Validation loss')]
+        corpus = ', '.join(summary['files']) or 'training corpus'
+        ds = dict(task_type=info['pipeline_tag'], dataset_type=(datasets or ['radon-corpus'])[0],
+                  dataset_split='validation',
+                  dataset_name=f"{corpus} (held-out validation documents)")
+        def result(kind, key, name):
+            value = round(summary[key], 4)
+            return EvalResult(**ds, metric_type=kind, metric_value=value, metric_name=name)
+        evals = [result('perplexity', 'val_ppl', 'Validation perplexity'),
+                 result('loss', 'val_loss', 'Validation loss')]
         if summary.get('val_bpb') is not None:
-            evals.append(EvalResult(**ds, metric_type='bits_per_byte', metric_value=round(summary['val_bpb'], 4),
-                                    metric_name='Validation bits per UTF-8 byte'))
-    data = ModelCardData(language=['ru', 'en'], license=license, library_name='transformers', pipeline_tag=info['pipeline_tag'],
-                         tags=['radon', arch, 'custom_code', 'from-scratch', 'russian', 'english'], datasets=datasets,
-                         metrics=['perplexity'], model_name=repo_id.split('/')[1], eval_results=evals or None)
+            evals.append(result('bits_per_byte', 'val_bpb', 'Validation bits per UTF-8 byte'))
+    tags = ['radon', arch, 'custom_code', 'from-scratch', 'russian', 'english']
+    data = ModelCardData(language=['ru', 'en'], license=license, library_name='transformers',
+                         pipeline_tag=info['pipeline_tag'], tags=tags, datasets=datasets,
+                         metrics=['perplexity'], model_name=repo_id.split('/')[1],
+                         eval_results=evals or None)
     return data.to_yaml()
 
 # %% ../nbs/10_hub.ipynb #5dab0670
@@ -215,64 +228,92 @@ print(tokenizer.decode({new}, skip_special_tokens=True))
 # %% ../nbs/10_hub.ipynb #d5af65b9
 def _n(x, fmt:str=',') -> str: return '—' if x is None else format(x, fmt)
 
+_ARCHITECTURES = {
+    'radon-gpt2': 'GPT-2 (decoder-only transformer, pre-LayerNorm, learned positions, '
+                  'tied embeddings)',
+    'radon-t5': 'T5 (encoder-decoder transformer, RMSNorm, relative position buckets)',
+    'radon-hybrid': 'RADON hybrid: a GPT-2 and a T5 sharing one token embedding'}
+_SPECIALS = '(`<pad>` 0, `<unk>` 1, `<s>` 2, `</s>` 3)'  # the ids radon.tokenizer fixes
+
 def _model_table(info:dict, cfg:dict) -> str:
     "Markdown table of the architecture and sizes."
-    mt = info['model_type']
-    arch = {'radon-gpt2': 'GPT-2 (decoder-only transformer, pre-LayerNorm, learned positions, tied embeddings)',
-            'radon-t5': 'T5 (encoder-decoder transformer, RMSNorm, relative position buckets)',
-            'radon-hybrid': 'RADON hybrid: a GPT-2 and a T5 sharing one token embedding'}[mt]
-    rows = [('Architecture', f'{arch}; `{mt}`'), ('Parameters', f"{info['parameters']:,} ({info['parameters'] / 1e6:.2f} M)")]
+    mt, n = info['model_type'], info['parameters']
     layers = cfg.get('num_layers')
-    if cfg.get('num_decoder_layers'): layers = f"{layers} encoder + {cfg['num_decoder_layers']} decoder"
-    rows += [('Layers', layers), ('Hidden size', cfg.get('hidden_size')), ('Attention heads', cfg.get('num_attention_heads')),
-             ('Vocabulary', f"{cfg.get('vocab_size'):,} SentencePiece BPE pieces with byte fallback (`<pad>` 0, `<unk>` 1, `<s>` 2, `</s>` 3)"),
-             ('Context', f"{cfg.get('max_position_embeddings')} tokens"),
-             ('Weights', f"safetensors, {info['dtype']}, {human_size(info['weights_bytes'])} ({len(info['weights'])} file(s))")]
-    if mt == 'radon-hybrid': rows.append(('Default mode', f"`{cfg.get('default_mode')}` (pass `mode=\"gpt2\"` or `\"t5\"`)"))
+    if cfg.get('num_decoder_layers'):
+        layers = f"{layers} encoder + {cfg['num_decoder_layers']} decoder"
+    vocab = f"{cfg.get('vocab_size'):,} SentencePiece BPE pieces with byte fallback {_SPECIALS}"
+    weights = f"{human_size(info['weights_bytes'])} ({len(info['weights'])} file(s))"
+    rows = [('Architecture', f'{_ARCHITECTURES[mt]}; `{mt}`'),
+            ('Parameters', f"{n:,} ({n / 1e6:.2f} M)"),
+            ('Layers', layers),
+            ('Hidden size', cfg.get('hidden_size')),
+            ('Attention heads', cfg.get('num_attention_heads')),
+            ('Vocabulary', vocab),
+            ('Context', f"{cfg.get('max_position_embeddings')} tokens"),
+            ('Weights', f"safetensors, {info['dtype']}, {weights}")]
+    if mt == 'radon-hybrid':
+        mode = f"`{cfg.get('default_mode')}` (pass `mode=\"gpt2\"` or `\"t5\"`)"
+        rows.append(('Default mode', mode))
     return '| | |\n|---|---|\n' + '\n'.join(f'| {k} | {v} |' for k, v in rows)
 
 def _training_text(s:dict|None, has_plot:bool) -> str:
     "The training section: data, budget, settings and the loss plot."
-    if s is None: return "This checkpoint carries no `trainer_state.json`, so its training run is not described here."
+    if s is None:
+        return ("This checkpoint carries no `trainer_state.json`, so its training run is not "
+                "described here.")
     hours = (s['wall_time_s'] or 0) / 3600
-    lines = [f"- **Data**: {', '.join(s['files']) or 'not recorded'}: {_n(s['train_tokens'])} training tokens, "
+    files, device = ', '.join(s['files']) or 'not recorded', s['device'] or 'device'
+    lines = [f"- **Data**: {files}: {_n(s['train_tokens'])} training tokens, "
              f"{_n(s['val_tokens'])} validation tokens (whole documents held out).",
-             f"- **Budget**: {_n(s['step'])} of {_n(s['max_steps'])} optimizer steps, {_n(s['tokens_seen'])} tokens seen "
-             f"({_n(s['epoch'])} epochs), {_n(s['wall_time_s'])} s wall time ({hours:.2f} h) on {s['world_size']} x {s['device'] or 'device'}.",
-             f"- **Settings**: batch {_n(s['batch_size'])} x {_n(s['block_size'])} tokens, AdamW, peak learning rate "
-             f"{_n(s['learning_rate'], 'g')}, {s['schedule'] or '—'} schedule, precision {s['precision'] or '—'}."]
+             f"- **Budget**: {_n(s['step'])} of {_n(s['max_steps'])} optimizer steps, "
+             f"{_n(s['tokens_seen'])} tokens seen ({_n(s['epoch'])} epochs), "
+             f"{_n(s['wall_time_s'])} s wall time ({hours:.2f} h) on {s['world_size']} x {device}.",
+             f"- **Settings**: batch {_n(s['batch_size'])} x {_n(s['block_size'])} tokens, AdamW, "
+             f"peak learning rate {_n(s['learning_rate'], 'g')}, {s['schedule'] or '—'} schedule, "
+             f"precision {s['precision'] or '—'}."]
     if s.get('model_step') is not None and (s['model_step'] != s['step'] or s.get('stopped_early')):
-        lines.append(f"- **Weights**: those of step {s['model_step']}, the lowest validation loss of the run"
-                     + (' (it stopped early, when validation stopped improving).' if s.get('stopped_early') else '.'))
+        early = s.get('stopped_early')
+        end = ' (it stopped early, when validation stopped improving).' if early else '.'
+        lines.append(f"- **Weights**: those of step {s['model_step']}, the lowest validation loss "
+                     f"of the run{end}")
     plot = "\n\n![Training and validation loss and perplexity](loss.png)" if has_plot else ''
     return '\n'.join(lines) + plot
 
+_BPB_NOTE = (" Bits per byte (the summed loss in bits over the UTF-8 bytes of the held-out text) "
+             "does not depend on the tokenizer, so it compares models with different vocabularies.")
+
 def _eval_text(s:dict|None, cfg:dict) -> str:
     "The evaluation section: validation loss, perplexity and bits per byte, and how to read them."
-    if not s or s.get('val_ppl') is None: return "No validation run is recorded for this checkpoint."
+    if not s or s.get('val_ppl') is None:
+        return "No validation run is recorded for this checkpoint."
     rows = [f"| validation, step {s['val_step']} | {s['val_loss']:.4f} | {s['val_ppl']:.2f} | "
             f"{_n(s.get('val_bpb'), '.4f')} |"]
     rows += [f"| validation, {k} half | — | {v:.2f} | — |" for k, v in s['val_ppl_parts'].items()]
-    bpb = ('' if s.get('val_bpb') is None else " Bits per byte (the summed loss in bits over the UTF-8 bytes of "
-           "the held-out text) does not depend on the tokenizer, so it compares models with different vocabularies.")
-    return ("| split | loss | perplexity | bits per byte |\n|---|---|---|---|\n" + '\n'.join(rows) +
-            f"\n\nPerplexity is exp(mean cross-entropy per token) on held-out documents of the training corpus: lower is "
-            f"better, and a model guessing uniformly over the {cfg.get('vocab_size'):,}-piece vocabulary would score "
-            f"{cfg.get('vocab_size'):,}. It is measured on text like the training text, so it says nothing about other domains."
-            + bpb)
+    vocab = f"{cfg.get('vocab_size'):,}"
+    how = (f"Perplexity is exp(mean cross-entropy per token) on held-out documents of the "
+           f"training corpus: lower is better, and a model guessing uniformly over the "
+           f"{vocab}-piece vocabulary would score {vocab}. It is measured on text like the "
+           f"training text, so it says nothing about other domains.")
+    bpb = '' if s.get('val_bpb') is None else _BPB_NOTE
+    return ("| split | loss | perplexity | bits per byte |\n|---|---|---|---|\n" + '\n'.join(rows)
+            + '\n\n' + how + bpb)
 
 # %% ../nbs/10_hub.ipynb #ec58818e
+_KINDS = {'text-generation': 'text generator (it continues a text)',
+          'text2text-generation': 'text-to-text model (it fills in masked spans)'}
+
 def model_card(src:str|Path,                 # checkpoint folder
                repo_id:str,                  # OWNER/NAME it is published as
                revision:str='main',          # branch the usage snippet loads
                license:str='apache-2.0',     # the license the weights are published under
-               datasets:list[str]|None=None, # Hub dataset ids for the metadata (default: the training files' names)
+               datasets:list[str]|None=None, # Hub dataset ids (default: the training files' names)
                info:dict|None=None,          # checkpoint_info(src), if already computed
                ) -> str:
-    "The README.md of the Hub repository: YAML metadata, description, sizes, training, evaluation, limits, usage."
+    "The Hub repository's README.md: metadata, description, sizes, training, evaluation, limits, use."
     src, info = Path(src), info or checkpoint_info(src)
     s, cfg, name = training_summary(src), info['config'], repo_id.split('/')[1]
-    kind = {'text-generation': 'text generator (it continues a text)', 'text2text-generation': 'text-to-text model (it fills in masked spans)'}
+    kind, code = _KINDS[info['pipeline_tag']], '`, `'.join(info['code'])
+    tokens = _n((s or {}).get('tokens_seen'))
     has_plot = (src/'loss.png').exists() or bool(s and s['has_history'])
     return f'''---
 {card_metadata(info, s, repo_id, license, datasets).strip()}
@@ -280,10 +321,11 @@ def model_card(src:str|Path,                 # checkpoint folder
 
 # {name}
 
-**{name}** is a small Russian/English {kind[info['pipeline_tag']]}, written from scratch and trained with
-[RADON](https://github.com/radon-course/radon), a course-style workbook that builds a SentencePiece tokenizer, GPT-2 and T5
-as Hugging Face models, and the tools to train, serve and publish them. It is a teaching model: it shows the whole
-path from raw text to a published checkpoint, not state-of-the-art quality.
+**{name}** is a small Russian/English {kind}, written from scratch and trained with
+[RADON](https://github.com/radon-course/radon), a course-style workbook that builds a SentencePiece
+tokenizer, GPT-2 and T5 as Hugging Face models, and the tools to train, serve and publish them. It is
+a teaching model: it shows the whole path from raw text to a published checkpoint, not
+state-of-the-art quality.
 
 ## Model
 
@@ -299,15 +341,17 @@ path from raw text to a published checkpoint, not state-of-the-art quality.
 
 ## Limitations
 
-- **Small and briefly trained.** With {info['parameters']:,} parameters and {_n((s or {}).get('tokens_seen'))} training tokens it
-  writes text that looks like its training data but is often wrong, repetitive or meaningless. Do not use it for facts,
-  advice or decisions.
-- **Narrow data.** It knows only Russian and English text like its training corpus; other languages and domains fall
-  back to byte pieces and nonsense. Whatever biases the corpus has, the model repeats.
-- **No instruction tuning, no safety filtering.** It continues or fills in text; it does not follow instructions.
-- **Custom code.** Loading runs the Python files of this repository (`{"`, `".join(info["code"])}`) through
-  `trust_remote_code=True`. Read them first, and pin a `revision`. A RADON GPT-2 or T5 can also be exported to plain
-  `GPT2LMHeadModel`/`T5ForConditionalGeneration` weights that need no custom code (`radon-export --format hf`).
+- **Small and briefly trained.** With {info['parameters']:,} parameters and {tokens} training tokens
+  it writes text that looks like its training data but is often wrong, repetitive or meaningless. Do
+  not use it for facts, advice or decisions.
+- **Narrow data.** It knows only Russian and English text like its training corpus; other languages
+  and domains fall back to byte pieces and nonsense. Whatever biases the corpus has, the model repeats.
+- **No instruction tuning, no safety filtering.** It continues or fills in text; it does not follow
+  instructions.
+- **Custom code.** Loading runs the Python files of this repository (`{code}`) through
+  `trust_remote_code=True`. Read them first, and pin a `revision`. A RADON GPT-2 or T5 can also be
+  exported to plain `GPT2LMHeadModel`/`T5ForConditionalGeneration` weights that need no custom code
+  (`radon-export --format hf`).
 
 ## Usage
 
@@ -315,7 +359,8 @@ path from raw text to a published checkpoint, not state-of-the-art quality.
 {usage_snippet(info, repo_id, revision).strip()}
 ```
 
-Greedy decoding (`do_sample=False`) is deterministic; for varied text pass `do_sample=True, temperature=0.8, top_p=0.95`.
+Greedy decoding (`do_sample=False`) is deterministic; for varied text pass
+`do_sample=True, temperature=0.8, top_p=0.95`.
 '''
 
 # %% ../nbs/10_hub.ipynb #8d064f39
@@ -327,13 +372,13 @@ def upload_files(src:Path, info:dict) -> list[str]:
     return [f for f in dict.fromkeys(keep) if (src/f).is_file()]
 
 def build_upload_folder(src:str|Path,                 # checkpoint folder
-                        out:str|Path,                 # folder to write (an upload folder is replaced)
+                        out:str|Path,                 # folder to write (replaces an upload folder)
                         repo_id:str,                  # OWNER/NAME
                         revision:str='main',          # branch the card's snippet loads
                         license:str='apache-2.0',     # license in the card
                         datasets:list[str]|None=None, # Hub dataset ids for the card
                         ) -> dict:
-    "Write the exact folder `radon-deploy` uploads: checked checkpoint files, loss plot, model card."
+    "Write the exact folder `radon-deploy` uploads: the checked checkpoint files, loss plot, card."
     src = Path(src).expanduser()
     check_repo_id(repo_id)
     info = checkpoint_info(src)
@@ -382,7 +427,8 @@ def hub_error_message(e:BaseException, repo_id:str, endpoint:str, token:str|None
                "valid and not expired (--token, HF_TOKEN or `hf auth login`).")
     elif code == 403:
         msg = (f"{where} 403 Forbidden: this token may not write to {repo_id} ({detail}). Use a "
-               f"token with write access for '{repo_id.split('/')[0]}', or publish under your own name.")
+               f"token with write access for '{repo_id.split('/')[0]}', or publish under your own "
+               "name.")
     elif code == 404:
         msg = (f"{where} 404 Not Found for {repo_id} ({detail}). Check the repository id and "
                "--revision, and that the token can see the repository.")
@@ -438,7 +484,7 @@ def deploy(src:str|Path,                 # checkpoint folder
            datasets:list[str]|None=None, # Hub dataset ids for the card
            endpoint:str|None=None,       # Hub URL (default: HF_ENDPOINT, else huggingface.co)
            ) -> dict:
-    "Publish a checkpoint folder on the Hub with a model card (with `dry_run`: only build the folder)."
+    "Publish a checkpoint folder on the Hub with a model card (`dry_run`: only build the folder)."
     check_repo_id(repo_id)
     if create_pr and revision not in (None, 'main'): raise ValueError(_PR_AND_REVISION)
     if dry_run is not None:
@@ -504,8 +550,8 @@ def deploy_cli(argv:list[str]|None=None) -> None:
     what, n = f"{r['model_type']}, {r['parameters']:,} parameters", len(r['files'])
     if r['dry_run']:
         size = human_size(r['bytes'])
-        print(f"radon-deploy: dry run for {r['repo_id']} ({what}): {n} files, {size} in {r['folder']}; "
-              "nothing was sent.")
+        print(f"radon-deploy: dry run for {r['repo_id']} ({what}): {n} files, {size} in "
+              f"{r['folder']}; nothing was sent.")
     elif not r['changed']:
         branch = 'main' if a.create_pr else r['revision']
         print(redact(f"radon-deploy: {r['repo_id']} ({branch}) already holds exactly these {n} "
