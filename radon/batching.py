@@ -34,14 +34,15 @@ def sampling_kwargs(rows:list) -> dict:
 
 # %% ../nbs/07a_batching.ipynb #e39a8086
 # the sampling parameters of an empty slot
-_IDLE = SimpleNamespace(do_sample=False, temperature=1.0, top_k=0, top_p=1.0, repetition_penalty=1.0)
+_IDLE = SimpleNamespace(do_sample=False, temperature=1.0, top_k=0, top_p=1.0,
+                        repetition_penalty=1.0)
 
 class ContinuousBatch:
     "A GPT-2 decode that rows join and leave at any step: a KV-cache row (slot) per request."
     def __init__(self, model, pad_id:int=0):
         self.model, self.pad_id = model, pad_id
         self.dec = FastDecoder(model, 0, 0)  # the weights and the step, over an empty cache
-        self.cache = self.dec.cache          # (L, B, nh, cols, hs): one row per slot, columns shared
+        self.cache = self.dec.cache          # (L, B, nh, cols, hs): a row per slot, columns shared
         self.dev, self.V = self.cache.k.device, model.config.vocab_size
         self.slots: list = []  # the request in each cache row (None: free)
         self.tok = torch.zeros(0, dtype=torch.long, device=self.dev)  # (B,): each slot's next input
@@ -107,8 +108,8 @@ class ContinuousBatch:
         "A `Sampler` over `rows` that continues each row's random generator and seen tokens."
         ps = [r.params if r is not None else _IDLE for r in rows]
         s = Sampler(len(rows), self.V, [p.do_sample for p in ps], [p.temperature for p in ps],
-                    [p.top_k for p in ps], [p.top_p for p in ps], [p.repetition_penalty for p in ps],
-                    None, self.dev)
+                    [p.top_k for p in ps], [p.top_p for p in ps],
+                    [p.repetition_penalty for p in ps], None, self.dev)
         s.generators = [r.generator if r is not None else None for r in rows]
         if s.seen is not None:
             none = torch.zeros(1, self.V, dtype=torch.bool, device=self.dev)

@@ -47,8 +47,9 @@ def _open(path:Path):
     return raw, raw
 
 def _damaged(path:Path, e:Exception, offset:int) -> ValueError:
-    return ValueError(f"{path} is not valid {_compression(path)} data ({e}; read {offset} bytes of "
-                      "text): the file is damaged or cut short. Compress it again, or leave it out.")
+    return ValueError(f"{path} is not valid {_compression(path)} data ({e}; read {offset} bytes "
+                      "of text): the file is damaged or cut short. Compress it again, or leave it "
+                      "out.")
 
 def _head(path:Path) -> bytes:
     "The first 64 KB of the text in `path`; an empty or damaged compressed file is an error."
@@ -59,8 +60,8 @@ def _head(path:Path) -> bytes:
                              f"{kind}-compressed text. Leave it out.")
         if not _MAGIC[kind].match(magic):
             raise ValueError(f"{path} is not {kind} data (it starts with 0x{magic.hex()}): "
-                             f"compress it with {kind}, or drop {path.suffix} from its name if it is "
-                             "plain text.")
+                             f"compress it with {kind}, or drop {path.suffix} from its name if it "
+                             "is plain text.")
     stream, raw = _open(path)
     try:
         with raw, stream: head = stream.read(_SNIFF_BYTES)
@@ -104,8 +105,8 @@ def _dataset_files(d:Path, text_column:str) -> list[Path]:
     pa = _pyarrow('datasets folders')
     if (d/'dataset_dict.json').is_file():
         splits = sorted(p.name for p in d.iterdir() if _is_dataset(p)) or ['SPLIT']
-        raise ValueError(f"{d} is a DatasetDict (splits: {', '.join(splits)}), not one Dataset: give "
-                         f"the folder of the split to read, e.g. {d/splits[0]}.")
+        raise ValueError(f"{d} is a DatasetDict (splits: {', '.join(splits)}), not one Dataset: "
+                         f"give the folder of the split to read, e.g. {d/splits[0]}.")
     try: files = [d/f['filename'] for f in json.loads((d/'state.json').read_text())['_data_files']]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ValueError(f"{d} is not a Dataset folder written by `datasets` save_to_disk: its "
@@ -113,8 +114,8 @@ def _dataset_files(d:Path, text_column:str) -> list[Path]:
     missing = [f.name for f in files if not f.is_file()]
     if missing or not files:
         gone = ', '.join(missing) or 'no data files'
-        raise ValueError(f"{d} is an incomplete Dataset folder: {gone} missing. Save the dataset again "
-                         "with save_to_disk.")
+        raise ValueError(f"{d} is an incomplete Dataset folder: {gone} missing. Save the dataset "
+                         "again with save_to_disk.")
     try:
         with pa.memory_map(str(files[0])) as src: schema = pa.ipc.open_stream(src).schema
     except (OSError, ValueError) as e:
@@ -125,9 +126,10 @@ def _dataset_files(d:Path, text_column:str) -> list[Path]:
 # %% ../nbs/00a_corpus.ipynb #acae2e0d
 def _not_utf8(path:Path, offset:int, byte:int) -> ValueError:
     where = ' of the decompressed text' if _compression(path) else ''
-    return ValueError(f"{path} is not UTF-8 text: byte 0x{byte:02x} at offset {offset}{where} cannot "
-                      "be decoded. Convert the file to UTF-8 (e.g. `iconv -f cp1251 -t utf-8`), leave "
-                      "it out, or read it with encoding_errors='replace' (--encoding-errors replace).")
+    return ValueError(f"{path} is not UTF-8 text: byte 0x{byte:02x} at offset {offset}{where} "
+                      "cannot be decoded. Convert the file to UTF-8 (e.g. `iconv -f cp1251 -t "
+                      "utf-8`), leave it out, or read it with encoding_errors='replace' "
+                      "(--encoding-errors replace).")
 
 def _check_errors(encoding_errors:str):
     if encoding_errors not in ENCODING_ERRORS:
@@ -161,7 +163,7 @@ def sniff_format(path:str|Path,  # a file, or a `datasets` folder
 
 # %% ../nbs/00a_corpus.ipynb #9295bdbb
 def _take(f:Path, text_column:str, errors:str, pattern:bool) -> bool:
-    "Whether a file in a folder (or matched by a pattern) is corpus; a corpus name failing is logged."
+    "Whether a file of a folder (or a pattern's match) is corpus; corpus-named misses are logged."
     if f.suffix == '.dat' or not f.is_file(): return False
     wanted = _text_suffix(f) in CORPUS_SUFFIXES or f.suffix.lower() == '.parquet'
     if _compression(f) and not (wanted or pattern): return False
@@ -196,17 +198,18 @@ def _expand(spec:str, text_column:str, errors:str) -> list[Path]:
         if not hits:
             raise FileNotFoundError(f"No corpus files in {spec!r}: the pattern matches no files.")
     else:
-        raise FileNotFoundError(f"No data at {p}: {p.name} does not exist; give text files, folders or "
-                                "glob patterns.")
+        raise FileNotFoundError(f"No data at {p}: {p.name} does not exist; give text files, "
+                                "folders or glob patterns.")
     found = []
     for h in hits:
         if _is_dataset(h): found += _expand(str(h), text_column, errors)
         elif h.is_dir(): found += _folder_files(h, text_column, errors)
         elif _take(h, text_column, errors, pattern=True): found.append(h)
     if not found:
-        raise ValueError(f"No corpus files in {spec!r}: it holds no text. Give .txt, .text or .jsonl "
-                         "files (a \"text\" field per line), fortune files (entries between '%' lines), "
-                         ".parquet files, any of these compressed (.gz, .zst), or a datasets folder.")
+        raise ValueError(f"No corpus files in {spec!r}: it holds no text. Give .txt, .text or "
+                         ".jsonl files (a \"text\" field per line), fortune files (entries between "
+                         "'%' lines), .parquet files, any of these compressed (.gz, .zst), or a "
+                         "datasets folder.")
     return found
 
 def find_files(inputs:str|Path|Iterable[str|Path],  # files, folders or glob patterns
@@ -238,7 +241,7 @@ def clean_text(s:str) -> str:
 _LINE_END = re.compile('(?<=\n)')  # splits after each newline
 
 def _lines(path:Path, errors:str='strict', on_bytes:Callable|None=None) -> Iterator[str]:
-    "The lines of a text file (decompressed), each ending in '\\n'; a bad byte is an error with its offset."
+    "A text file's lines (decompressed), each ending in '\\n'; a bad byte's error has its offset."
     offset = done = next_report = 0
     stream, raw = _open(path)
     with raw, stream:
@@ -278,7 +281,8 @@ def _blocks(lines:Iterable[str], is_sep:Callable[[str], bool]) -> Iterator[str]:
 def _chat_text(messages) -> str|None:
     "A chat conversation's contents, one turn per line (so a dialogue file is text too), or None."
     if not isinstance(messages, list) or not messages: return None
-    if not all(isinstance(m, dict) and isinstance(m.get('content'), str) for m in messages): return None
+    if not all(isinstance(m, dict) and isinstance(m.get('content'), str) for m in messages):
+        return None
     return '\n'.join(m['content'] for m in messages)
 
 def _jsonl(path:Path, lines:Iterable[str], text_column:str) -> Iterator[str]:
@@ -287,13 +291,15 @@ def _jsonl(path:Path, lines:Iterable[str], text_column:str) -> Iterator[str]:
         if not line.strip(): continue
         try: obj = json.loads(line)
         except json.JSONDecodeError as e:
-            raise ValueError(f"{path}, line {n}: not valid JSON ({e.msg}). Each line of a .jsonl "
-                             f"file must be one JSON object with a \"{text_column}\" field.") from None
+            raise ValueError(f"{path}, line {n}: not valid JSON ({e.msg}). Each line of a "
+                             f".jsonl file must be one JSON object with a \"{text_column}\" "
+                             "field.") from None
         text = obj.get(text_column) if isinstance(obj, dict) else None
         if text is None and isinstance(obj, dict): text = _chat_text(obj.get('messages'))
         if not isinstance(text, str):
-            raise ValueError(f"{path}, line {n}: no \"{text_column}\" string field. Each line must "
-                             f"look like {{\"{text_column}\": \"...\"}} (or be a chat conversation, "
+            raise ValueError(f"{path}, line {n}: no \"{text_column}\" string field. Each line "
+                             f"must look like {{\"{text_column}\": \"...\"}} (or be a chat "
+                             "conversation, "
                              "{\"messages\": [{\"role\": ..., \"content\": ...}, ...]}).")
         if doc := clean_text(text): yield doc
 

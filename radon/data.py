@@ -85,11 +85,12 @@ class TokenizedCorpus:
         m = self.meta
         docs, toks = m['n_docs'], m['n_tokens']
         return (f"TokenizedCorpus({len(m['files'])} files, docs train/val {docs['train']}/"
-                f"{docs['val']}, tokens {toks['train']}/{toks['val']}, {m['dtype']}, {self.folder})")
+                f"{docs['val']}, tokens {toks['train']}/{toks['val']}, {m['dtype']}, "
+                f"{self.folder})")
 
 # %% ../nbs/05_data.ipynb #6af5103f
 class SplitEncoder:
-    "Encode a batch of documents into the token bytes of each split (`</s>` after each) and their counts."
+    "Encode a batch of documents into each split's token bytes (`</s>` after each) and the counts."
     def __init__(self, tokenizer, eos_token_id:int, dtype, val_fraction:float, salt:str=''):
         if isinstance(tokenizer, str):  # a tokenizer.json, as sent to worker processes
             from tokenizers import Tokenizer
@@ -122,7 +123,7 @@ def _pool(workers:int, args:tuple):
     fork = 'fork' in multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context('fork' if fork else 'spawn')
     old = os.environ.get('TOKENIZERS_PARALLELISM')
-    os.environ['TOKENIZERS_PARALLELISM'] = 'false'  # one thread per worker, no warning about forking
+    os.environ['TOKENIZERS_PARALLELISM'] = 'false'  # one thread per worker, no fork warning
     try: return ctx.Pool(workers, _start_worker, args)
     finally:
         if old is None: del os.environ['TOKENIZERS_PARALLELISM']
@@ -142,7 +143,7 @@ def _batches(docs:Iterable[str], batch_docs:int, batch_chars:int=1 << 20) -> Ite
 # %% ../nbs/05_data.ipynb #b278af12
 def _write_tokens(docs:Iterable[str], tokenizer, folder:Path, val_fraction, salt, dtype, batch_docs,
                   workers:int, bar) -> dict:
-    "Encode `docs` into folder/train.bin and folder/val.bin, in order, with `workers` processes; the counts."
+    "Encode `docs` into folder/train.bin and val.bin, in order, by `workers` processes; the counts."
     counts = {k: {'train': 0, 'val': 0} for k in ('n_docs', 'n_tokens', 'n_bytes')}
     bt = getattr(tokenizer, 'backend_tokenizer', None)
     spec = bt.to_str() if workers and bt is not None else tokenizer  # workers get tokenizer.json
@@ -176,7 +177,7 @@ def tokenize_corpus(paths, tokenizer,
                     batch_docs:int=512,  # documents per batch sent to a worker
                     progress:bool=False,  # progress bar on stderr: bytes read, tokens per second
                     text_column:str='text',  # the JSON-lines field or table column holding the text
-                    encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
+                    encoding_errors:str='strict',  # 'replace'/'ignore': take text not quite UTF-8
                     workers:int|None=None,  # processes; 0: this one; None: one per core from 4 MB
                    ) -> TokenizedCorpus:
     "Tokenize the corpus at `paths` into a cached, memory-mapped train/validation token stream."
@@ -302,14 +303,14 @@ def sentinel_ids(tokenizer) -> list[int]:
     vocab, out = tokenizer.get_vocab(), []
     while (t := f'<extra_id_{len(out)}>') in vocab: out.append(vocab[t])
     if not out:
-        raise ValueError("The tokenizer has no sentinel tokens <extra_id_0>, ...: T5 span corruption "
-                         "needs them; train the tokenizer with num_sentinels > 0.")
+        raise ValueError("The tokenizer has no sentinel tokens <extra_id_0>, ...: T5 span "
+                         "corruption needs them; train the tokenizer with num_sentinels > 0.")
     return out
 
 # %% ../nbs/05_data.ipynb #f0683d30
 def t5_lengths(inputs_length:int, noise_density:float=0.15,
                mean_noise_span_length:float=3.0) -> tuple[int, int]:
-    "(raw tokens to take, targets length) for span-corrupted inputs of `inputs_length`, EOS included."
+    "(raw tokens to take, targets length) for span-corrupted inputs of `inputs_length`, with EOS."
     def lens(n):
         n_noise, n_spans = _noise_counts(n, noise_density, mean_noise_span_length)
         return n - n_noise + n_spans + 1, n_noise + n_spans + 1
@@ -330,9 +331,9 @@ class SpanCorruptionBlocks:
         if span < 1: raise ValueError(f"mean_noise_span_length must be >= 1, got {span!r}.")
         self.raw_length, self.targets_length = t5_lengths(inputs_length, density, span)
         if len(tokens) < self.raw_length:
-            raise ValueError(f"The {split} split has {len(tokens)} tokens, fewer than one T5 block of "
-                             f"{self.raw_length} raw tokens (inputs_length={inputs_length}): add more "
-                             "text or lower block_size.")
+            raise ValueError(f"The {split} split has {len(tokens)} tokens, fewer than one T5 "
+                             f"block of {self.raw_length} raw tokens "
+                             f"(inputs_length={inputs_length}): add more text or lower block_size.")
         self.tokens, self.inputs_length, self.seed = tokens, inputs_length, seed
         self.sentinels, self.eos_token_id = np.asarray(sentinel_ids), eos_token_id
         self.pad_token_id = pad_token_id

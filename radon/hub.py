@@ -143,7 +143,7 @@ def checkpoint_info(src:str|Path) -> dict:
 
 # %% ../nbs/10_hub.ipynb #4e4df115
 def training_summary(src:str|Path) -> dict|None:
-    "Steps, tokens, time, data and the held step's validation figures from `src/trainer_state.json`."
+    "Steps, tokens, time, data, the held step's validation figures from `src/trainer_state.json`."
     p = Path(src)/'trainer_state.json'
     if not p.exists(): return None
     try: s = json.loads(p.read_text())
@@ -269,7 +269,8 @@ def _training_text(s:dict|None, has_plot:bool) -> str:
              f"{_n(s['tokens_seen'])} tokens seen ({_n(s['epoch'])} epochs), "
              f"{_n(s['wall_time_s'])} s wall time ({hours:.2f} h) on {s['world_size']} x {device}.",
              f"- **Settings**: batch {_n(s['batch_size'])} x {_n(s['block_size'])} tokens, AdamW, "
-             f"peak learning rate {_n(s['learning_rate'], 'g')}, {s['schedule'] or '—'} schedule, "
+             f"peak learning rate {_n(s['learning_rate'], 'g')}, {s['schedule'] or '—'} "
+             "schedule, "
              f"precision {s['precision'] or '—'}."]
     if s.get('model_step') is not None and (s['model_step'] != s['step'] or s.get('stopped_early')):
         early = s.get('stopped_early')
@@ -288,7 +289,8 @@ def _eval_text(s:dict|None, cfg:dict) -> str:
         return "No validation run is recorded for this checkpoint."
     rows = [f"| validation, step {s['val_step']} | {s['val_loss']:.4f} | {s['val_ppl']:.2f} | "
             f"{_n(s.get('val_bpb'), '.4f')} |"]
-    rows += [f"| validation, {k} half | — | {v:.2f} | — |" for k, v in s['val_ppl_parts'].items()]
+    parts = s['val_ppl_parts'].items()
+    rows += [f"| validation, {k} half | — | {v:.2f} | — |" for k, v in parts]
     vocab = f"{cfg.get('vocab_size'):,}"
     how = (f"Perplexity is exp(mean cross-entropy per token) on held-out documents of the "
            f"training corpus: lower is better, and a model guessing uniformly over the "
@@ -309,7 +311,7 @@ def model_card(src:str|Path,                 # checkpoint folder
                datasets:list[str]|None=None, # Hub dataset ids (default: the training files' names)
                info:dict|None=None,          # checkpoint_info(src), if already computed
                ) -> str:
-    "The Hub repository's README.md: metadata, description, sizes, training, evaluation, limits, use."
+    "The Hub repository's README.md: metadata, about, sizes, training, evaluation, limits, usage."
     src, info = Path(src), info or checkpoint_info(src)
     s, cfg, name = training_summary(src), info['config'], repo_id.split('/')[1]
     kind, code = _KINDS[info['pipeline_tag']], '`, `'.join(info['code'])
@@ -323,8 +325,8 @@ def model_card(src:str|Path,                 # checkpoint folder
 
 **{name}** is a small Russian/English {kind}, written from scratch and trained with
 [RADON](https://github.com/radon-course/radon), a course-style workbook that builds a SentencePiece
-tokenizer, GPT-2 and T5 as Hugging Face models, and the tools to train, serve and publish them. It is
-a teaching model: it shows the whole path from raw text to a published checkpoint, not
+tokenizer, GPT-2 and T5 as Hugging Face models, and the tools to train, serve and publish them. It
+is a teaching model: it shows the whole path from raw text to a published checkpoint, not
 state-of-the-art quality.
 
 ## Model
@@ -345,7 +347,8 @@ state-of-the-art quality.
   it writes text that looks like its training data but is often wrong, repetitive or meaningless. Do
   not use it for facts, advice or decisions.
 - **Narrow data.** It knows only Russian and English text like its training corpus; other languages
-  and domains fall back to byte pieces and nonsense. Whatever biases the corpus has, the model repeats.
+  and domains fall back to byte pieces and nonsense. Whatever biases the corpus has, the model
+  repeats.
 - **No instruction tuning, no safety filtering.** It continues or fills in text; it does not follow
   instructions.
 - **Custom code.** Loading runs the Python files of this repository (`{code}`) through

@@ -149,7 +149,7 @@ class ServerProcess:
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
 
     def wait_healthy(self, timeout:float=120) -> list[int]:
-        "Poll /health until it answers 200: the statuses seen. Raises if the server exits or is too slow."
+        "Poll /health until it answers 200; the statuses seen. Raises if the server dies or stalls."
         import requests
         seen, t0 = [], time.monotonic()
         while time.monotonic() - t0 < timeout:

@@ -24,7 +24,8 @@ __all__ = ['SPECIAL_TOKENS', 'PAD_ID', 'UNK_ID', 'BOS_ID', 'EOS_ID', 'USER_SYMBO
            'train_tokenizer_cli']
 
 # %% ../nbs/01_tokenizer.ipynb #d90ccea8
-SPECIAL_TOKENS = {'pad_token': '<pad>', 'unk_token': '<unk>', 'bos_token': '<s>', 'eos_token': '</s>'}
+SPECIAL_TOKENS = {'pad_token': '<pad>', 'unk_token': '<unk>', 'bos_token': '<s>',
+                  'eos_token': '</s>'}
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 USER_SYMBOLS = ('\n', '\t')  # always single tokens
 RU_EN_ALPHABET = ('абвгдеёжзийклмнопрстуфхцчшщъыьэюя'
@@ -157,8 +158,9 @@ def _check_mirrorable(info:dict, where:str):
     bad = [f"{k}={info[k]!r} (need {v!r})" for k, v in _SUPPORTED.items() if info[k] != v]
     head, need = [p for p, _, _ in info['pieces'][:4]], list(SPECIAL_TOKENS.values())
     if head != need: bad.append(f"first pieces {head} (need {need})")
-    if bad: raise ValueError(f"{where} is not a RADON SentencePiece model ({'; '.join(bad)}): train "
-                             "one with train_tokenizer or radon-train-tokenizer.")
+    if bad:
+        raise ValueError(f"{where} is not a RADON SentencePiece model ({'; '.join(bad)}): "
+                         "train one with train_tokenizer or radon-train-tokenizer.")
 
 def spm_to_tokenizers(data:bytes, where:str='the SentencePiece model') -> Tokenizer:
     "A `tokenizers.Tokenizer` giving the same ids as the SentencePiece model `data`."
@@ -187,12 +189,12 @@ def spm_to_tokenizers(data:bytes, where:str='the SentencePiece model') -> Tokeni
 # %% ../nbs/01_tokenizer.ipynb #9d7d83aa
 TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
                    'tokenizer.model')
-_NEEDS_SLOW_PATH = ('return_offsets_mapping', 'return_overflowing_tokens', 'return_special_tokens_mask',
-                    'return_token_type_ids', 'return_length', 'sanitize_control_tokens',
-                    'is_split_into_words')
+_NEEDS_SLOW_PATH = ('return_offsets_mapping', 'return_overflowing_tokens',
+                    'return_special_tokens_mask', 'return_token_type_ids', 'return_length',
+                    'sanitize_control_tokens', 'is_split_into_words')
 
 class RadonTokenizer(PreTrainedTokenizerFast):
-    "RADON's tokenizer: a HF fast tokenizer with its SentencePiece model's ids; adds no special tokens."
+    "RADON's tokenizer: a HF fast tokenizer with its SentencePiece model's ids; adds no specials."
     vocab_files_names = {'tokenizer_file': 'tokenizer.json', 'vocab_file': 'tokenizer.model'}
     model_input_names = ['input_ids', 'attention_mask']
 
@@ -258,7 +260,7 @@ def save_pretrained(self:RadonTokenizer, save_directory, **kwargs) -> tuple[str,
 # %% ../nbs/01_tokenizer.ipynb #3cb5cf1b
 @patch
 def _encode_plus(self:RadonTokenizer, text, text_pair=None, **kw) -> BatchEncoding:
-    "A batch of plain texts -> ids and masks by `encode_batch_fast` (no offsets); else the usual way."
+    "A batch of plain texts -> ids, masks by `encode_batch_fast` (no offsets); else the usual way."
     if (not isinstance(text, (list, tuple)) or not all(isinstance(t, str) for t in text)
         or text_pair is not None or 'padding_strategy' not in kw
         or any(kw.get(k) for k in _NEEDS_SLOW_PATH)
@@ -276,24 +278,27 @@ def _encode_plus(self:RadonTokenizer, text, text_pair=None, **kw) -> BatchEncodi
     if kw.get('return_attention_mask', 'attention_mask' in self.model_input_names) is not False:
         data['attention_mask'] = [e.attention_mask for e in encs]
     max_length, verbose = kw.get('max_length'), kw.get('verbose', True)
-    for ids in data['input_ids']: self._eventual_warn_about_too_long_sequence(ids, max_length, verbose)
+    for ids in data['input_ids']:
+        self._eventual_warn_about_too_long_sequence(ids, max_length, verbose)
     return BatchEncoding(data, tensor_type=kw.get('return_tensors'))
 
 # %% ../nbs/01_tokenizer.ipynb #27d054b2
-def load_tokenizer(path:str|Path,  # tokenizer or checkpoint folder, tokenizer.json or tokenizer.model
+def load_tokenizer(path:str|Path,  # tokenizer/checkpoint folder, tokenizer.json or tokenizer.model
                    **kwargs,  # passed on (e.g. padding_side='left')
                   ) -> RadonTokenizer:
     "Load a RadonTokenizer from a folder or a SentencePiece model file."
     p = Path(path).expanduser()
     if not p.exists():
-        raise FileNotFoundError(f"{p} does not exist: give a tokenizer folder (radon-train-tokenizer "
-                                "--out), a checkpoint folder or a tokenizer.model file.")
+        raise FileNotFoundError(f"{p} does not exist: give a tokenizer folder "
+                                "(radon-train-tokenizer --out), a checkpoint folder or a "
+                                "tokenizer.model file.")
     if p.is_file() and p.name == 'tokenizer.json': p = p.parent
     elif p.is_file(): return RadonTokenizer.from_spm(p, **kwargs)
     if (p/'tokenizer.json').is_file(): return RadonTokenizer.from_pretrained(str(p), **kwargs)
-    if (p/'tokenizer.model').is_file(): return RadonTokenizer.from_spm(p/'tokenizer.model', **kwargs)
-    raise FileNotFoundError(f"{p} holds neither tokenizer.json nor tokenizer.model: train a tokenizer "
-                            "with radon-train-tokenizer, or give a checkpoint folder.")
+    if (p/'tokenizer.model').is_file():
+        return RadonTokenizer.from_spm(p/'tokenizer.model', **kwargs)
+    raise FileNotFoundError(f"{p} holds neither tokenizer.json nor tokenizer.model: train a "
+                            "tokenizer with radon-train-tokenizer, or give a checkpoint folder.")
 
 # %% ../nbs/01_tokenizer.ipynb #72f32d09
 def script_of(s:str) -> str|None:
@@ -363,7 +368,7 @@ def train_tokenizer(inputs:str|Path|Iterable[str|Path],  # files, folders or glo
                     num_threads:int=1,  # SentencePiece trainer threads (the pieces do not change)
                     progress:bool=False,  # progress bar while reading the corpus
                     text_column:str='text',  # the JSON-lines field or table column holding the text
-                    encoding_errors:str='strict',  # 'replace' or 'ignore': take text not quite UTF-8
+                    encoding_errors:str='strict',  # 'replace'/'ignore': take text not quite UTF-8
                    ) -> RadonTokenizer:
     "Train RADON's SentencePiece BPE tokenizer on your text; returns it as a RadonTokenizer."
     return _train(inputs, vocab_size, out_dir, num_sentinels, num_threads, progress, text_column,
@@ -373,11 +378,12 @@ def train_tokenizer(inputs:str|Path|Iterable[str|Path],  # files, folders or glo
 def train_tokenizer_cli(argv:list[str]|None=None) -> None:
     "Console entry point `radon-train-tokenizer --input PATH [PATH ...] --vocab-size N --out DIR`."
     p = argparse.ArgumentParser(prog='radon-train-tokenizer',
-                                description="Train RADON's SentencePiece BPE tokenizer (Russian + English) "
-                                "on your text.")
+                                description="Train RADON's SentencePiece BPE tokenizer "
+                                "(Russian + English) on your text.")
     p.add_argument('--input', nargs='+', required=True, metavar='PATH',
-                   help='text files, folders or glob patterns: .txt, .jsonl (a "text" field per line), '
-                   'fortune files, .parquet, any of these gzip/zstd-compressed, datasets folders')
+                   help='text files, folders or glob patterns: .txt, .jsonl (a "text" field per '
+                   'line), fortune files, .parquet, any of these gzip/zstd-compressed, datasets '
+                   'folders')
     p.add_argument('--vocab-size', type=int, required=True, metavar='N',
                    help='vocabulary size, special tokens included')
     p.add_argument('--out', required=True, metavar='DIR', help='folder to write the tokenizer to')
@@ -385,13 +391,15 @@ def train_tokenizer_cli(argv:list[str]|None=None) -> None:
                    help='T5 sentinel tokens to reserve (default 100)')
     p.add_argument('--threads', type=int, default=1, help='SentencePiece trainer threads (1)')
     p.add_argument('--text-column', default='text', metavar='NAME',
-                   help='the JSON-lines field or Parquet/datasets column holding the text (default text)')
+                   help='the JSON-lines field or Parquet/datasets column holding the text '
+                   '(default text)')
     p.add_argument('--encoding-errors', default='strict', choices=ENCODING_ERRORS,
-                   help='bytes that are not UTF-8: stop (strict, the default), replace or ignore them')
+                   help='bytes that are not UTF-8: stop (strict, the default), replace or '
+                   'ignore them')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     a = p.parse_args(argv)
-    try: tok, st, lines = _train(a.input, a.vocab_size, a.out, a.num_sentinels, a.threads, not a.quiet,
-                                 a.text_column, a.encoding_errors)
+    try: tok, st, lines = _train(a.input, a.vocab_size, a.out, a.num_sentinels, a.threads,
+                                 not a.quiet, a.text_column, a.encoding_errors)
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"radon-train-tokenizer: error: {e}") from None
     sample, n = [], 0
