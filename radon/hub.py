@@ -70,7 +70,8 @@ def _weight_files(src:Path) -> list[Path]:
         return [src/n for n in names]
     if any((src/f).exists() for f in ('pytorch_model.bin', 'model.pt')):
         raise ValueError(f"{src} holds PyTorch weights only; the Hub gets safetensors: convert "
-                         f"first with `radon-export --src {src} --format safetensors --out NEW`.")
+                         f"first with `radon-export --src {src} --format safetensors "
+                         "--out NEW_FOLDER`.")
     raise FileNotFoundError(f"{src} has no model.safetensors (or shards): is it a checkpoint "
                             "folder written by radon-train or radon-export?")
 
