@@ -8,9 +8,10 @@ import argparse, json, statistics, sys, time
 from typing import Callable
 
 # %% auto #0
-__all__ = ['BENCHES', 'GENERATE_CASES', 'bench_command', 'alternate', 'median', 'run_bench', 'bench_cli', 'bench_selftest',
-           'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case', 'int8_quality', 'bench_generate',
-           'ct2_available', 'ct2_runners', 'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case',
+__all__ = ['BENCHES', 'GENERATE_CASES', 'CT2_SIDES', 'MEMORY_HOW', 'bench_command', 'alternate', 'median', 'run_bench',
+           'bench_cli', 'bench_selftest', 'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case',
+           'int8_quality', 'bench_generate', 'ct2_available', 'ct2_runners', 'measure_side', 'side_memory',
+           'cpu_threads', 'with_parallelism', 'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case',
            'serve_load', 'serve_burst', 'bench_serve', 'write_bench_corpus', 'PeakMemory', 'bench_data']
 
 # %% ../nbs/12_bench.ipynb #ab4bae07
@@ -179,43 +180,58 @@ def _generate_args(p):
     p.add_argument('--batch-sizes', default='1,8', help='comma-separated batch sizes')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave the default)')
-    p.add_argument('--quantize', choices=['int8'], default=None, help='also time our fast path with int8 weights')
-    p.add_argument('--eval-model', default=None, help='with --quantize: a trained checkpoint to score, fp32 vs int8')
-    p.add_argument('--eval-text', nargs='+', default=None, help='held-out text files/folders for --eval-model')
-    p.add_argument('--eval-blocks', type=int, default=64, help='blocks of 128 tokens that --eval-model scores')
-    p.add_argument('--ct2', action='store_true', help='also time CTranslate2 (float32 and int8) on the same weights')
+    p.add_argument('--quantize', choices=['int8'], default=None,
+                   help='also time our fast path with int8 weights')
+    p.add_argument('--eval-model', default=None,
+                   help='with --quantize: a trained checkpoint to score, fp32 vs int8')
+    p.add_argument('--eval-text', nargs='+', default=None,
+                   help='held-out text files/folders for --eval-model')
+    p.add_argument('--eval-blocks', type=int, default=64,
+                   help='blocks of 128 tokens that --eval-model scores')
+    p.add_argument('--ct2', action='store_true',
+                   help='also time CTranslate2 (float32 and int8) and our int8 path on the same weights')
+    p.add_argument('--no-memory', action='store_true',
+                   help="skip each side's peak resident memory (one fresh process per side)")
+
+def _tok_s(b:int, n:int, s:float) -> float: return round(b * n / s, 1)
+
+def _agreement(a, b) -> float: return round(float((a == b).float().mean()), 3)
 
 def _generate_row(case:GenerateCase, b:int, args) -> dict:
     "Tokens per second of each side for one batch size, their ratios, and whether the tokens agree."
     fns = {'ours': case.ours, 'hf': case.hf}
-    if args.quantize: fns['int8'] = quantized(case, args.quantize)
+    int8 = args.quantize or ('int8' if args.ct2 else None)  # the CT2 peer has an int8 side: so do we
+    if int8: fns['int8'] = quantized(case, int8)
     if args.ct2: fns.update(ct2_runners(case, args.new_tokens))
     ref = case.ours()
     same = bool((ref == case.hf()).all())
     t = alternate(fns, runs=args.runs, warmup=1)
-    s = {k: median(v) for k, v in t.items()}
-    row = {'ours_tok_s': round(b * args.new_tokens / s['ours'], 1), 'hf_tok_s': round(b * args.new_tokens / s['hf'], 1),
+    s, n = {k: median(v) for k, v in t.items()}, args.new_tokens
+    row = {'ours_tok_s': _tok_s(b, n, s['ours']), 'hf_tok_s': _tok_s(b, n, s['hf']),
            'ratio': round(s['hf'] / s['ours'], 3), 'identical_tokens': same}
-    if args.quantize:
-        agree = float((fns['int8']() == ref).float().mean())
-        row.update(radon_int8_tok_s=round(b * args.new_tokens / s['int8'], 1), int8_ratio=round(s['hf'] / s['int8'], 3),
-                   int8_speedup=round(s['ours'] / s['int8'], 3), int8_token_agreement=round(agree, 3))
-    if args.ct2:
-        row.update(ct2_fp32_tok_s=round(b * args.new_tokens / s['ct2_fp32'], 1),
-                   ct2_int8_tok_s=round(b * args.new_tokens / s['ct2_int8'], 1),
-                   ct2_fp32_ratio=round(s['ct2_fp32'] / s['ours'], 3),  # > 1: ours is faster
-                   ct2_fp32_token_agreement=round(float((fns['ct2_fp32']() == ref).float().mean()), 3))
-        if args.quantize: row['int8_ct2_int8_ratio'] = round(s['ct2_int8'] / s['int8'], 3)
+    if int8:
+        row.update(radon_int8_tok_s=_tok_s(b, n, s['int8']), int8_ratio=round(s['hf'] / s['int8'], 3),
+                   int8_speedup=round(s['ours'] / s['int8'], 3),
+                   int8_token_agreement=_agreement(fns['int8'](), ref))
+    if args.ct2:  # ratios > 1: ours is faster
+        row.update(ct2_fp32_tok_s=_tok_s(b, n, s['ct2_fp32']), ct2_int8_tok_s=_tok_s(b, n, s['ct2_int8']),
+                   ct2_fp32_ratio=round(s['ct2_fp32'] / s['ours'], 3),
+                   int8_ct2_int8_ratio=round(s['ct2_int8'] / s['int8'], 3),
+                   ct2_fp32_token_agreement=_agreement(fns['ct2_fp32'](), ref),
+                   ct2_int8_token_agreement=_agreement(fns['ct2_int8'](), ref))
     return row
 
+# %% ../nbs/12_bench.ipynb #bed454af
 @bench_command('generate', help="greedy generation speed: our fast path vs HF's generate, same weights",
                args=_generate_args)
 def bench_generate(args) -> dict:
     try: sizes = [int(b) for b in str(args.batch_sizes).split(',') if b.strip()]
     except ValueError:
-        raise SystemExit(f"--batch-sizes must be comma-separated integers, got {args.batch_sizes!r}") from None
-    for name, v in (('--new-tokens', args.new_tokens), ('--prompt-len', args.prompt_len), ('--runs', args.runs),
-                    ('--eval-blocks', args.eval_blocks), *(('--batch-sizes', b) for b in sizes)):
+        raise SystemExit("--batch-sizes must be comma-separated integers, "
+                         f"got {args.batch_sizes!r}") from None
+    for name, v in (('--new-tokens', args.new_tokens), ('--prompt-len', args.prompt_len),
+                    ('--runs', args.runs), ('--eval-blocks', args.eval_blocks),
+                    *(('--batch-sizes', b) for b in sizes)):
         if v < 1: raise SystemExit(f"{name} must be >= 1, got {v}")
     if not sizes: raise SystemExit("--batch-sizes is empty")
     if args.eval_model and not (args.quantize and args.eval_text):
@@ -226,11 +242,13 @@ def bench_generate(args) -> dict:
     except ValueError as e: raise SystemExit(f"--config {path}: not valid JSON ({e})") from None
     kind = cfg.get('model_type') if isinstance(cfg, dict) else None
     if kind not in GENERATE_CASES:
-        raise SystemExit(f"--config {path}: model_type {kind!r} has no generate bench; known: {sorted(GENERATE_CASES)}")
+        raise SystemExit(f"--config {path}: model_type {kind!r} has no generate bench; "
+                         f"known: {sorted(GENERATE_CASES)}")
     if args.threads < 0: raise SystemExit(f"--threads must be >= 0, got {args.threads}")
     skipped = {}
     if args.ct2 and not ct2_available():
-        args.ct2, skipped['ct2'] = False, 'skipped: ctranslate2 is not installed (pip install ctranslate2==4.8.5)'
+        args.ct2 = False
+        skipped['ct2'] = 'skipped: ctranslate2 is not installed (pip install ctranslate2==4.8.5)'
     import torch
     threads = torch.get_num_threads()
     if args.threads: torch.set_num_threads(args.threads)
@@ -239,6 +257,14 @@ def bench_generate(args) -> dict:
         for b in sizes:
             case = GENERATE_CASES[kind](cfg, b, args.prompt_len, args.new_tokens, args.seed)
             res[f'batch_{b}'] = _generate_row(case, b, args)
+            del case
+            if not args.no_memory:
+                sides = ['ours', 'hf'] + ['radon_int8'] * bool(args.quantize or args.ct2) + \
+                        ['ct2_fp32', 'ct2_int8'] * args.ct2
+                spec = dict(kind=kind, cfg=cfg, batch=b, prompt_len=args.prompt_len,
+                            new_tokens=args.new_tokens, seed=args.seed, threads=torch.get_num_threads())
+                res[f'batch_{b}']['peak_rss_mb'] = {s: side_memory(spec, s) for s in sides}
+        if not args.no_memory: res['memory_how'] = MEMORY_HOW
         if args.eval_model:
             from radon.data import iter_documents
             try: texts = list(iter_documents(args.eval_text))
@@ -261,32 +287,82 @@ def _id_tokenizer(vocab_size:int):
     return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='<0>', unk_token='<1>', bos_token='<2>',
                                    eos_token='<3>')
 
-def ct2_runners(case:GenerateCase, new_tokens:int) -> dict[str, Callable]:
-    "CTranslate2 float32 and int8 generators for `case`'s weights and prompts, returning (B, n_new) ids."
+CT2_SIDES = {'ct2_fp32': 'float32', 'ct2_int8': 'int8'}  # bench side -> CTranslate2 compute type
+
+def ct2_runners(case:GenerateCase, new_tokens:int, sides=tuple(CT2_SIDES)) -> dict[str, Callable]:
+    "CTranslate2 generators (`sides` of CT2_SIDES) for `case`'s weights and prompts: (B, n_new) ids."
     import tempfile, torch
     import ctranslate2
     from ctranslate2.converters import TransformersConverter
     from radon.export import export_hf
-    d = Path(tempfile.mkdtemp(prefix='radon-ct2-'))
-    export_hf(case.model, d/'hf', tokenizer=_id_tokenizer(case.model.config.vocab_size))
-    TransformersConverter(str(d/'hf')).convert(str(d/'ct2'), force=True)
-    toks, seq2seq = [[f'<{i}>' for i in row] for row in case.ids.tolist()], case.model.config.is_encoder_decoder
+    toks = [[f'<{i}>' for i in row] for row in case.ids.tolist()]
+    seq2seq = case.model.config.is_encoder_decoder
     kw = dict(device='cpu', intra_threads=torch.get_num_threads(), inter_threads=1)
-    def runner(compute_type):
+    def runner(folder, compute_type):
         if seq2seq:
-            tr = ctranslate2.Translator(str(d/'ct2'), compute_type=compute_type, **kw)
+            tr = ctranslate2.Translator(folder, compute_type=compute_type, **kw)
             def run():
-                r = tr.translate_batch(toks, max_decoding_length=new_tokens, min_decoding_length=new_tokens,
-                                       beam_size=1)
+                r = tr.translate_batch(toks, max_decoding_length=new_tokens,
+                                       min_decoding_length=new_tokens, beam_size=1)
                 return torch.tensor([[int(t[1:-1]) for t in x.hypotheses[0]] for x in r])
             return run
-        g = ctranslate2.Generator(str(d/'ct2'), compute_type=compute_type, **kw)
+        g = ctranslate2.Generator(folder, compute_type=compute_type, **kw)
         def run():
             r = g.generate_batch(toks, max_length=new_tokens, min_length=new_tokens, sampling_topk=1,
                                  include_prompt_in_result=False)
             return torch.tensor([x.sequences_ids[0] for x in r])
         return run
-    return {'ct2_fp32': runner('float32'), 'ct2_int8': runner('int8')}
+    with tempfile.TemporaryDirectory(prefix='radon-ct2-') as d:  # the models load into memory
+        export_hf(case.model, Path(d)/'hf', tokenizer=_id_tokenizer(case.model.config.vocab_size))
+        TransformersConverter(str(Path(d)/'hf')).convert(str(Path(d)/'ct2'), force=True)
+        return {s: runner(str(Path(d)/'ct2'), CT2_SIDES[s]) for s in sides}
+
+# %% ../nbs/12_bench.ipynb #2a2d9519
+MEMORY_HOW = ("peak RSS above the RSS after imports, in a fresh process per side that builds the case, "
+              "keeps only that side and runs it twice (psutil, sampled every 5 ms)")
+
+def measure_side(spec:dict, side:str) -> dict:
+    "In this (fresh) process: the peak RSS in MB of `side` ('ours', 'hf', 'radon_int8', 'ct2_*')."
+    import gc, threading, psutil, torch, transformers  # noqa: F401 (imported before the baseline)
+    if side in CT2_SIDES: import ctranslate2  # noqa: F401
+    torch.set_num_threads(spec['threads'])
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    case = GENERATE_CASES[spec['kind']](spec['cfg'], spec['batch'], spec['prompt_len'],
+                                        spec['new_tokens'], spec['seed'])
+    if side == 'hf': fn = case.hf
+    elif side == 'ours': fn = case.ours
+    elif side == 'radon_int8': fn = quantized(case, 'int8')
+    else: fn = ct2_runners(case, spec['new_tokens'], (side,))[side]
+    if side != 'hf': case.hf = None  # only `fn` keeps its model alive
+    if side not in ('ours', 'radon_int8'): case.ours = case.model = None
+    del case
+    gc.collect()
+    peak, stop = [proc.memory_info().rss], threading.Event()
+    def watch():
+        while not stop.wait(0.005): peak.append(proc.memory_info().rss)
+    w = threading.Thread(target=watch, daemon=True)
+    w.start()
+    try:
+        for _ in range(2): fn()
+    finally:
+        stop.set()
+        w.join()
+    return {'peak_mb': round((max(peak) - base) / 1e6, 1), 'imports_mb': round(base / 1e6, 1)}
+
+def side_memory(spec:dict, side:str) -> float:
+    "`measure_side(spec, side)` in a fresh Python process: the side's peak MB above its imports."
+    import os, subprocess
+    import radon
+    code = ('import json, sys; from radon.bench import measure_side; '
+            'print(json.dumps(measure_side(json.loads(sys.argv[1]), sys.argv[2])))')
+    root = str(Path(radon.__file__).parent.parent)
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([root, os.environ.get('PYTHONPATH', '')])}
+    r = subprocess.run([sys.executable, '-c', code, json.dumps(spec), side], capture_output=True,
+                       text=True, env=env)
+    if r.returncode:
+        raise SystemExit(f"measuring the memory of {side} failed: {r.stderr.strip()[-500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])['peak_mb']
 
 # %% ../nbs/12_bench.ipynb #ccb59e62
 def _bench_docs(paragraphs:list[str], n:int, size:int=1000, seed:int=0) -> list[str]:
@@ -307,6 +383,24 @@ def _tokenizer_args(p):
                    help='files/folders/globs to train on and cut documents from (default: the sample corpus)')
     p.add_argument('--seed', type=int, default=0)
 
+def cpu_threads() -> int:
+    "The CPUs this process may run on (its affinity; os.cpu_count() where that is unknown)."
+    import os
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def with_parallelism(on:bool, fn:Callable) -> Callable:
+    "`fn` run with `tokenizers`' thread pool on or off (TOKENIZERS_PARALLELISM, read at each batch call)."
+    import os
+    def run():
+        old = os.environ.get('TOKENIZERS_PARALLELISM')
+        os.environ['TOKENIZERS_PARALLELISM'] = 'true' if on else 'false'
+        try: return fn()
+        finally:
+            if old is None: del os.environ['TOKENIZERS_PARALLELISM']
+            else: os.environ['TOKENIZERS_PARALLELISM'] = old
+    return run
+
 @bench_command('tokenizer', help="batch encode speed: RadonTokenizer vs SentencePiece's own encoder, same model",
                args=_tokenizer_args)
 def bench_tokenizer(args) -> dict:
@@ -321,16 +415,24 @@ def bench_tokenizer(args) -> dict:
         tok = train_tokenizer(corpus, args.vocab_size)
         paragraphs = list(read_documents(corpus))
     except (ValueError, FileNotFoundError) as e: raise SystemExit(f"radon-bench tokenizer: {e}") from None
-    sp, docs = tok.sp_model, _bench_docs(paragraphs, args.docs, seed=args.seed)
+    sp, docs, n = tok.sp_model, _bench_docs(paragraphs, args.docs, seed=args.seed), cpu_threads()
     ours = lambda: tok(docs, add_special_tokens=False)['input_ids']
-    theirs = lambda: sp.encode(docs)
-    same = ours() == theirs()
-    t = alternate({'radon': ours, 'sentencepiece': theirs}, runs=args.runs, warmup=1)
+    fns = {'radon_1': with_parallelism(False, ours), 'sentencepiece_1': lambda: sp.encode(docs, num_threads=1),
+           'radon_all': with_parallelism(True, ours),
+           'sentencepiece_all': lambda: sp.encode(docs, num_threads=n)}
+    ref = fns['sentencepiece_1']()
+    same = all(f() == ref for k, f in fns.items() if k != 'sentencepiece_1')
+    t = alternate(fns, runs=args.runs, warmup=1)
     mb = sum(len(d.encode('utf-8')) for d in docs) / 1e6
-    r, s = mb / median(t['radon']), mb / median(t['sentencepiece'])
-    return {'radon_mb_s': round(r, 2), 'sentencepiece_mb_s': round(s, 2), 'ratio': round(r / s, 3),
-            'identical_ids': same,
-            'vocab_size': len(tok), 'docs': len(docs), 'mb': round(mb, 3), 'runs': args.runs, 'cpus': os.cpu_count(),
+    speed = {k: mb / median(v) for k, v in t.items()}
+    def pair(sfx, threads):
+        r, s = speed[f'radon_{sfx}'], speed[f'sentencepiece_{sfx}']
+        return {'threads': threads, 'radon_mb_s': round(r, 2), 'sentencepiece_mb_s': round(s, 2),
+                'ratio': round(r / s, 3)}
+    one, every = pair('1', 1), pair('all', n)
+    return {**{k: every[k] for k in ('radon_mb_s', 'sentencepiece_mb_s', 'ratio')},  # each side on all CPUs
+            'identical_ids': same, 'threads_1': one, 'threads_all': every,
+            'vocab_size': len(tok), 'docs': len(docs), 'mb': round(mb, 3), 'runs': args.runs, 'cpus': n,
             'tokenizers_parallelism': os.environ.get('TOKENIZERS_PARALLELISM', 'default (on)')}
 
 # %% ../nbs/12_bench.ipynb #e875667f
