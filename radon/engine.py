@@ -213,7 +213,8 @@ class TextGenerator(Protocol):
 
     @property
     def ready(self) -> bool: ...  # True when a request would be served now
-    def encode(self, text:str, mode:str) -> list[int]: ...  # the prompt ids the model sees (or give ids)
+    # the prompt ids the model sees (or give ids)
+    def encode(self, text:str, mode:str) -> list[int]: ...
     def decode(self, ids:list[int]) -> str: ...             # text of `ids`, specials left out
     async def generate(self, text:str, *, max_new_tokens:int=64, temperature:float=1.0,
                        top_k:int=0, top_p:float=1.0, repetition_penalty:float=1.0,
@@ -340,7 +341,8 @@ class GenerationEngine:
         self.eos_id = eos if isinstance(eos, int) else min(eos)  # the document separator of prompts
         ends = getattr(getattr(model, 'generation_config', None), 'eos_token_id', None) or ()
         self.eos_ids = {self.eos_id} | ({ends} if isinstance(ends, int) else set(ends))  # + <|end|>
-        self.chat = bool(getattr(tokenizer, 'chat_template', None))  # it can be served conversations
+        # it can be served conversations
+        self.chat = bool(getattr(tokenizer, 'chat_template', None))
         self.limits = {m: self._limits(m) for m in self.modes}
         self.start()
         return self
