@@ -8,9 +8,10 @@ import argparse, json, statistics, sys, time
 from typing import Callable
 
 # %% auto #0
-__all__ = ['BENCHES', 'GENERATE_CASES', 'bench_command', 'alternate', 'median', 'run_bench', 'bench_cli', 'bench_selftest',
-           'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case', 'int8_quality', 'bench_generate',
-           'ct2_available', 'ct2_runners', 'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case',
+__all__ = ['BENCHES', 'GENERATE_CASES', 'CT2_SIDES', 'MEMORY_HOW', 'bench_command', 'alternate', 'median', 'run_bench',
+           'bench_cli', 'bench_selftest', 'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case',
+           'int8_quality', 'bench_generate', 'ct2_available', 'ct2_runners', 'measure_side', 'side_memory',
+           'cpu_threads', 'with_parallelism', 'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case',
            'serve_load', 'serve_burst', 'bench_serve', 'write_bench_corpus', 'PeakMemory', 'bench_data']
 
 # %% ../nbs/12_bench.ipynb #ab4bae07
@@ -23,15 +24,18 @@ def bench_command(name:str, help:str, args:Callable|None=None):
         return fn
     return deco
 
-def alternate(fns:dict[str, Callable[[], object]], runs:int=5, warmup:int=1) -> dict[str, list[float]]:
-    "Time each of `fns` `runs` times, alternating between them, after `warmup` untimed rounds; seconds per run."
+def alternate(fns:dict[str, Callable[[], object]], runs:int=5,
+              warmup:int=1) -> dict[str, list[float]]:
+    "Time each of `fns` `runs` times, alternating, after `warmup` untimed rounds: seconds per run."
     if runs < 1: raise ValueError(f"runs must be >= 1, got {runs}")
     for _ in range(warmup):
         for f in fns.values(): f()
     times = {k: [] for k in fns}
     for _ in range(runs):
         for k, f in fns.items():
-            t0 = time.perf_counter(); f(); times[k].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - t0)
     return times
 
 def median(xs) -> float: return statistics.median(xs)
@@ -40,11 +44,13 @@ def median(xs) -> float: return statistics.median(xs)
 def run_bench(argv:list[str]|None=None) -> dict:
     "Parse `radon-bench` arguments, run that benchmark, print its figures and return them."
     p = argparse.ArgumentParser(prog='radon-bench',
-                                description='Measure RADON against Hugging Face reference implementations.')
+                                description='Measure RADON against Hugging Face reference '
+                                            'implementations.')
     sub = p.add_subparsers(dest='bench', required=True, metavar='{' + ','.join(BENCHES) + '}')
     for name, (fn, add_args, help) in BENCHES.items():
         sp = sub.add_parser(name, help=help)
-        sp.add_argument('--json', action='store_true', help='print one JSON object and nothing else on stdout')
+        sp.add_argument('--json', action='store_true',
+                        help='print one JSON object and nothing else on stdout')
         if add_args: add_args(sp)
     args = p.parse_args(argv)
     res = BENCHES[args.bench][0](args)
@@ -74,10 +80,11 @@ class GenerateCase:
     model: object = None  # our model behind `ours` (for --quantize and --ct2)
     ids: object = None    # the prompts (B, prompt_len) (for --ct2)
 
-GENERATE_CASES: dict[str, Callable[..., GenerateCase]] = {}  # model_type -> fn(cfg, batch, prompt, new, seed)
+# model_type -> fn(cfg, batch, prompt, new, seed)
+GENERATE_CASES: dict[str, Callable[..., GenerateCase]] = {}
 
 def generate_case(*model_types:str):
-    "Register `fn(cfg:dict, batch_size, prompt_len, new_tokens, seed) -> GenerateCase` for `model_types`."
+    "Register `fn(cfg, batch_size, prompt_len, new_tokens, seed) -> GenerateCase` for `model_types`."
     def deco(fn):
         for t in model_types: GENERATE_CASES[t] = fn
         return fn
@@ -94,31 +101,35 @@ def quantized(case:GenerateCase, quantize:str) -> Callable:
 
 # %% ../nbs/12_bench.ipynb #2361a71e
 @generate_case('gpt2', 'radon-gpt2')
-def gpt2_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int, seed:int=0) -> GenerateCase:
-    "Our GPT-2 (`fast_generate`) and HF's `GPT2LMHeadModel.generate` with the same random weights and prompt."
+def gpt2_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int,
+                       seed:int=0) -> GenerateCase:
+    "Our GPT-2 (`fast_generate`) and HF's `GPT2LMHeadModel.generate`: same random weights and prompt."
     import torch
     from radon.gpt2 import RadonGPT2Config, RadonGPT2LMHeadModel, to_hf_gpt2
     torch.manual_seed(seed)
     kw = {k: v for k, v in cfg.items() if k != 'model_type'}
-    ours = RadonGPT2LMHeadModel(RadonGPT2Config(**{**kw, 'eos_token_id': None})).eval()  # no EOS: full budget
+    # no EOS: full budget
+    ours = RadonGPT2LMHeadModel(RadonGPT2Config(**{**kw, 'eos_token_id': None})).eval()
     hf = to_hf_gpt2(ours).eval()
     ids = torch.randint(4, ours.config.vocab_size, (batch_size, prompt_len))
     mask = torch.ones_like(ids)
     def run_ours(): return ours.fast_generate(ids, mask, max_new_tokens=new_tokens)
     def run_hf():
         with torch.inference_mode():
-            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, pad_token_id=0)
+            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False,
+                              pad_token_id=0)
             return out[:, prompt_len:]
     return GenerateCase(run_ours, run_hf, ours, ids)
 
 # %% ../nbs/12_bench.ipynb #6c1da927
 def _gpt2_bpb(m, ids, block:int, max_blocks:int, bytes_per_token:float) -> float:
-    "Bits per byte of GPT-2 `m`'s lean decoder on the token stream `ids`, in windows of `block` tokens."
+    "Bits per byte of GPT-2 `m`'s lean decoder on the token stream `ids`, in windows of `block`."
     import math, torch
     import torch.nn.functional as F
     from radon.gpt2 import FastDecoder
     n = min(len(ids) // block, max_blocks)
-    if n < 1: raise SystemExit(f"--eval-text holds {len(ids)} tokens, fewer than one block of {block}.")
+    if n < 1:
+        raise SystemExit(f"--eval-text holds {len(ids)} tokens, fewer than one block of {block}.")
     x = torch.tensor(ids[:n * block]).view(n, block)
     with torch.inference_mode():
         dec = FastDecoder(m, n, block)
@@ -128,30 +139,34 @@ def _gpt2_bpb(m, ids, block:int, max_blocks:int, bytes_per_token:float) -> float
     return nats / math.log(2) / bytes_per_token
 
 def _t5_span_loss(m, tok, ids, block:int, max_blocks:int) -> float:
-    "Mean span-corruption loss of T5 `m`'s lean decoder on examples of `block` inputs cut from `ids`."
+    "Mean span-corruption loss of T5 `m`'s lean decoder on examples of `block` inputs from `ids`."
     import numpy as np, torch
     import torch.nn.functional as F
     from radon.data import SpanCorruptionBlocks, pad_sequences, sentinel_ids
-    blocks = SpanCorruptionBlocks(np.array(ids), block, sentinel_ids(tok), tok.eos_token_id, tok.pad_token_id)
+    blocks = SpanCorruptionBlocks(np.array(ids), block, sentinel_ids(tok), tok.eos_token_id,
+                                  tok.pad_token_id)
     ex = [blocks.example(i) for i in range(min(len(blocks), max_blocks))]
     x = pad_sequences([torch.as_tensor(e['input_ids']) for e in ex], tok.pad_token_id)
     y = pad_sequences([torch.as_tensor(e['labels']) for e in ex], -100)
     with torch.inference_mode():
-        st, tok_in = m.decode_state(x, x != tok.pad_token_id, y.shape[1]), torch.zeros(len(ex), dtype=torch.long)
+        st = m.decode_state(x, x != tok.pad_token_id, y.shape[1])
+        tok_in = torch.zeros(len(ex), dtype=torch.long)
         tok_in.fill_(m.config.decoder_start_token_id)
         logits = []
         for t in range(y.shape[1]):
             logits.append(m.decode_step(st, tok_in))
             tok_in = y[:, t].clamp(min=0)
-        return F.cross_entropy(torch.stack(logits, 1).flatten(0, 1), y.flatten(), ignore_index=-100).item()
+        logits = torch.stack(logits, 1).flatten(0, 1)
+        return F.cross_entropy(logits, y.flatten(), ignore_index=-100).item()
 
 def int8_quality(path, texts:list[str], block:int=128, max_blocks:int=64) -> dict:
-    "Held-out loss of checkpoint `path`'s lean decoders in fp32 and int8: GPT-2 bits per byte, T5 span loss."
+    "Held-out loss of checkpoint `path`'s lean decoders, fp32 and int8: GPT-2 bits/byte, T5 span loss."
     from radon.fast import set_quantize
     from radon.hybrid import RadonHybridModel, load_model
     model, tok = load_model(path, device='cpu', dtype='fp32')
     if tok is None: raise SystemExit(f"--eval-model {path}: no tokenizer saved with the model.")
-    ids = [i for row in tok(texts, add_special_tokens=False)['input_ids'] for i in row + [tok.eos_token_id]]
+    rows = tok(texts, add_special_tokens=False)['input_ids']
+    ids = [i for row in rows for i in row + [tok.eos_token_id]]
     per_token = sum(len(t.encode('utf-8')) for t in texts) / len(ids)
     halves = {'gpt2': model.gpt2, 't5': model.t5} if isinstance(model, RadonHybridModel) else \
              {('t5' if model.config.is_encoder_decoder else 'gpt2'): model}
@@ -178,59 +193,81 @@ def _generate_args(p):
     p.add_argument('--runs', type=int, default=5, help='timed runs per side (median reported)')
     p.add_argument('--batch-sizes', default='1,8', help='comma-separated batch sizes')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: leave the default)')
-    p.add_argument('--quantize', choices=['int8'], default=None, help='also time our fast path with int8 weights')
-    p.add_argument('--eval-model', default=None, help='with --quantize: a trained checkpoint to score, fp32 vs int8')
-    p.add_argument('--eval-text', nargs='+', default=None, help='held-out text files/folders for --eval-model')
-    p.add_argument('--eval-blocks', type=int, default=64, help='blocks of 128 tokens that --eval-model scores')
-    p.add_argument('--ct2', action='store_true', help='also time CTranslate2 (float32 and int8) on the same weights')
+    p.add_argument('--threads', type=int, default=0,
+                   help='torch CPU threads (0: leave the default)')
+    p.add_argument('--quantize', choices=['int8'], default=None,
+                   help='also time our fast path with int8 weights')
+    p.add_argument('--eval-model', default=None,
+                   help='with --quantize: a trained checkpoint to score, fp32 vs int8')
+    p.add_argument('--eval-text', nargs='+', default=None,
+                   help='held-out text files/folders for --eval-model')
+    p.add_argument('--eval-blocks', type=int, default=64,
+                   help='blocks of 128 tokens that --eval-model scores')
+    p.add_argument('--ct2', action='store_true',
+                   help='also time CTranslate2 (float32, int8) and our int8 path, same weights')
+    p.add_argument('--no-memory', action='store_true',
+                   help="skip each side's peak resident memory (one fresh process per side)")
+
+def _tok_s(b:int, n:int, s:float) -> float: return round(b * n / s, 1)
+
+def _agreement(a, b) -> float: return round(float((a == b).float().mean()), 3)
 
 def _generate_row(case:GenerateCase, b:int, args) -> dict:
     "Tokens per second of each side for one batch size, their ratios, and whether the tokens agree."
     fns = {'ours': case.ours, 'hf': case.hf}
-    if args.quantize: fns['int8'] = quantized(case, args.quantize)
+    # the CT2 peer has an int8 side: so do we
+    int8 = args.quantize or ('int8' if args.ct2 else None)
+    if int8: fns['int8'] = quantized(case, int8)
     if args.ct2: fns.update(ct2_runners(case, args.new_tokens))
     ref = case.ours()
     same = bool((ref == case.hf()).all())
     t = alternate(fns, runs=args.runs, warmup=1)
-    s = {k: median(v) for k, v in t.items()}
-    row = {'ours_tok_s': round(b * args.new_tokens / s['ours'], 1), 'hf_tok_s': round(b * args.new_tokens / s['hf'], 1),
+    s, n = {k: median(v) for k, v in t.items()}, args.new_tokens
+    row = {'ours_tok_s': _tok_s(b, n, s['ours']), 'hf_tok_s': _tok_s(b, n, s['hf']),
            'ratio': round(s['hf'] / s['ours'], 3), 'identical_tokens': same}
-    if args.quantize:
-        agree = float((fns['int8']() == ref).float().mean())
-        row.update(radon_int8_tok_s=round(b * args.new_tokens / s['int8'], 1), int8_ratio=round(s['hf'] / s['int8'], 3),
-                   int8_speedup=round(s['ours'] / s['int8'], 3), int8_token_agreement=round(agree, 3))
-    if args.ct2:
-        row.update(ct2_fp32_tok_s=round(b * args.new_tokens / s['ct2_fp32'], 1),
-                   ct2_int8_tok_s=round(b * args.new_tokens / s['ct2_int8'], 1),
-                   ct2_fp32_ratio=round(s['ct2_fp32'] / s['ours'], 3),  # > 1: ours is faster
-                   ct2_fp32_token_agreement=round(float((fns['ct2_fp32']() == ref).float().mean()), 3))
-        if args.quantize: row['int8_ct2_int8_ratio'] = round(s['ct2_int8'] / s['int8'], 3)
+    if int8:
+        row.update(radon_int8_tok_s=_tok_s(b, n, s['int8']),
+                   int8_ratio=round(s['hf'] / s['int8'], 3),
+                   int8_speedup=round(s['ours'] / s['int8'], 3),
+                   int8_token_agreement=_agreement(fns['int8'](), ref))
+    if args.ct2:  # ratios > 1: ours is faster
+        row.update(ct2_fp32_tok_s=_tok_s(b, n, s['ct2_fp32']),
+                   ct2_int8_tok_s=_tok_s(b, n, s['ct2_int8']),
+                   ct2_fp32_ratio=round(s['ct2_fp32'] / s['ours'], 3),
+                   int8_ct2_int8_ratio=round(s['ct2_int8'] / s['int8'], 3),
+                   ct2_fp32_token_agreement=_agreement(fns['ct2_fp32'](), ref),
+                   ct2_int8_token_agreement=_agreement(fns['ct2_int8'](), ref))
     return row
 
-@bench_command('generate', help="greedy generation speed: our fast path vs HF's generate, same weights",
-               args=_generate_args)
+# %% ../nbs/12_bench.ipynb #bed454af
+@bench_command('generate', args=_generate_args,
+               help="greedy generation speed: our fast path vs HF's generate, same weights")
 def bench_generate(args) -> dict:
     try: sizes = [int(b) for b in str(args.batch_sizes).split(',') if b.strip()]
     except ValueError:
-        raise SystemExit(f"--batch-sizes must be comma-separated integers, got {args.batch_sizes!r}") from None
-    for name, v in (('--new-tokens', args.new_tokens), ('--prompt-len', args.prompt_len), ('--runs', args.runs),
-                    ('--eval-blocks', args.eval_blocks), *(('--batch-sizes', b) for b in sizes)):
+        raise SystemExit("--batch-sizes must be comma-separated integers, "
+                         f"got {args.batch_sizes!r}") from None
+    for name, v in (('--new-tokens', args.new_tokens), ('--prompt-len', args.prompt_len),
+                    ('--runs', args.runs), ('--eval-blocks', args.eval_blocks),
+                    *(('--batch-sizes', b) for b in sizes)):
         if v < 1: raise SystemExit(f"{name} must be >= 1, got {v}")
     if not sizes: raise SystemExit("--batch-sizes is empty")
     if args.eval_model and not (args.quantize and args.eval_text):
-        raise SystemExit("--eval-model needs --quantize int8 and --eval-text (held-out text files) as well")
+        raise SystemExit("--eval-model needs --quantize int8 and --eval-text (held-out text files) "
+                         "as well")
     path = Path(args.config)
     if not path.is_file(): raise SystemExit(f"--config {path}: no such file")
     try: cfg = json.loads(path.read_text())
     except ValueError as e: raise SystemExit(f"--config {path}: not valid JSON ({e})") from None
     kind = cfg.get('model_type') if isinstance(cfg, dict) else None
     if kind not in GENERATE_CASES:
-        raise SystemExit(f"--config {path}: model_type {kind!r} has no generate bench; known: {sorted(GENERATE_CASES)}")
+        raise SystemExit(f"--config {path}: model_type {kind!r} has no generate bench; "
+                         f"known: {sorted(GENERATE_CASES)}")
     if args.threads < 0: raise SystemExit(f"--threads must be >= 0, got {args.threads}")
     skipped = {}
     if args.ct2 and not ct2_available():
-        args.ct2, skipped['ct2'] = False, 'skipped: ctranslate2 is not installed (pip install ctranslate2==4.8.5)'
+        args.ct2 = False
+        skipped['ct2'] = 'skipped: ctranslate2 is not installed (pip install ctranslate2==4.8.5)'
     import torch
     threads = torch.get_num_threads()
     if args.threads: torch.set_num_threads(args.threads)
@@ -239,10 +276,20 @@ def bench_generate(args) -> dict:
         for b in sizes:
             case = GENERATE_CASES[kind](cfg, b, args.prompt_len, args.new_tokens, args.seed)
             res[f'batch_{b}'] = _generate_row(case, b, args)
+            del case
+            if not args.no_memory:
+                sides = ['ours', 'hf'] + ['radon_int8'] * bool(args.quantize or args.ct2) + \
+                        ['ct2_fp32', 'ct2_int8'] * args.ct2
+                spec = dict(kind=kind, cfg=cfg, batch=b, prompt_len=args.prompt_len,
+                            new_tokens=args.new_tokens, seed=args.seed,
+                            threads=torch.get_num_threads())
+                res[f'batch_{b}']['peak_rss_mb'] = {s: side_memory(spec, s) for s in sides}
+        if not args.no_memory: res['memory_how'] = MEMORY_HOW
         if args.eval_model:
             from radon.data import iter_documents
             try: texts = list(iter_documents(args.eval_text))
-            except (ValueError, FileNotFoundError) as e: raise SystemExit(f"--eval-text: {e}") from None
+            except (ValueError, FileNotFoundError) as e:
+                raise SystemExit(f"--eval-text: {e}") from None
             res['int8_quality'] = int8_quality(args.eval_model, texts, max_blocks=args.eval_blocks)
     finally: torch.set_num_threads(threads)
     return res
@@ -254,39 +301,110 @@ def ct2_available() -> bool:
     return importlib.util.find_spec('ctranslate2') is not None
 
 def _id_tokenizer(vocab_size:int):
-    "A word-level HF tokenizer whose token `<i>` is id `i` (what CTranslate2's converter needs to see)."
+    "A word-level HF tokenizer whose token `<i>` is id `i` (what CTranslate2's converter reads)."
     from tokenizers import Tokenizer, models
     from transformers import PreTrainedTokenizerFast
     tk = Tokenizer(models.WordLevel({f'<{i}>': i for i in range(vocab_size)}, unk_token='<1>'))
-    return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='<0>', unk_token='<1>', bos_token='<2>',
-                                   eos_token='<3>')
+    return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='<0>', unk_token='<1>',
+                                   bos_token='<2>', eos_token='<3>')
 
-def ct2_runners(case:GenerateCase, new_tokens:int) -> dict[str, Callable]:
-    "CTranslate2 float32 and int8 generators for `case`'s weights and prompts, returning (B, n_new) ids."
+CT2_SIDES = {'ct2_fp32': 'float32', 'ct2_int8': 'int8'}  # bench side -> CTranslate2 compute type
+
+def ct2_runners(case:GenerateCase, new_tokens:int, sides=tuple(CT2_SIDES)) -> dict[str, Callable]:
+    "CTranslate2 generators (`sides` of CT2_SIDES) for `case`'s weights and prompts: (B, n) ids."
     import tempfile, torch
     import ctranslate2
     from ctranslate2.converters import TransformersConverter
     from radon.export import export_hf
-    d = Path(tempfile.mkdtemp(prefix='radon-ct2-'))
-    export_hf(case.model, d/'hf', tokenizer=_id_tokenizer(case.model.config.vocab_size))
-    TransformersConverter(str(d/'hf')).convert(str(d/'ct2'), force=True)
-    toks, seq2seq = [[f'<{i}>' for i in row] for row in case.ids.tolist()], case.model.config.is_encoder_decoder
+    toks = [[f'<{i}>' for i in row] for row in case.ids.tolist()]
+    seq2seq = case.model.config.is_encoder_decoder
     kw = dict(device='cpu', intra_threads=torch.get_num_threads(), inter_threads=1)
-    def runner(compute_type):
+    def runner(folder, compute_type):
         if seq2seq:
-            tr = ctranslate2.Translator(str(d/'ct2'), compute_type=compute_type, **kw)
+            tr = ctranslate2.Translator(folder, compute_type=compute_type, **kw)
             def run():
-                r = tr.translate_batch(toks, max_decoding_length=new_tokens, min_decoding_length=new_tokens,
-                                       beam_size=1)
+                r = tr.translate_batch(toks, max_decoding_length=new_tokens,
+                                       min_decoding_length=new_tokens, beam_size=1)
                 return torch.tensor([[int(t[1:-1]) for t in x.hypotheses[0]] for x in r])
             return run
-        g = ctranslate2.Generator(str(d/'ct2'), compute_type=compute_type, **kw)
+        g = ctranslate2.Generator(folder, compute_type=compute_type, **kw)
         def run():
-            r = g.generate_batch(toks, max_length=new_tokens, min_length=new_tokens, sampling_topk=1,
-                                 include_prompt_in_result=False)
+            r = g.generate_batch(toks, max_length=new_tokens, min_length=new_tokens,
+                                 sampling_topk=1, include_prompt_in_result=False)
             return torch.tensor([x.sequences_ids[0] for x in r])
         return run
-    return {'ct2_fp32': runner('float32'), 'ct2_int8': runner('int8')}
+    with tempfile.TemporaryDirectory(prefix='radon-ct2-') as d:  # the models load into memory
+        export_hf(case.model, Path(d)/'hf', tokenizer=_id_tokenizer(case.model.config.vocab_size))
+        TransformersConverter(str(Path(d)/'hf')).convert(str(Path(d)/'ct2'), force=True)
+        return {s: runner(str(Path(d)/'ct2'), CT2_SIDES[s]) for s in sides}
+
+# %% ../nbs/12_bench.ipynb #2a2d9519
+MEMORY_HOW = ("peak RSS above a baseline, in a fresh process per side: it first runs a one-layer "
+              "copy of the side (code and kernels loaded), then builds the real case, keeps only "
+              "that side and runs it twice (psutil RSS, sampled every 5 ms)")
+
+def _trim_heap():
+    "Return free heap pages to the system (glibc's malloc_trim; elsewhere nothing)."
+    import ctypes, ctypes.util
+    try: ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError): pass
+
+def _tiny_like(cfg:dict) -> dict:
+    "`cfg` shrunk to one narrow layer: the same code paths, next to no memory."
+    small = dict(hidden_size=32, num_layers=1, num_attention_heads=2, vocab_size=64)
+    for k, v in (('d_ff', 64), ('d_kv', 16), ('num_decoder_layers', 1)):
+        if k in cfg: small[k] = v
+    return {**cfg, **small}
+
+def _side_fn(spec:dict, side:str, cfg:dict) -> Callable:
+    "The one side `side` of the case `spec` describes (with `cfg`); the others' models are freed."
+    case = GENERATE_CASES[spec['kind']](cfg, spec['batch'], spec['prompt_len'], spec['new_tokens'],
+                                        spec['seed'])
+    if side == 'hf': fn = case.hf
+    elif side == 'ours': fn = case.ours
+    elif side == 'radon_int8': fn = quantized(case, 'int8')
+    else: fn = ct2_runners(case, spec['new_tokens'], (side,))[side]
+    if side != 'hf': case.hf = None  # only `fn` keeps its model alive
+    if side not in ('ours', 'radon_int8'): case.ours = case.model = None
+    return fn
+
+def measure_side(spec:dict, side:str) -> dict:
+    "In this (fresh) process: the peak RSS in MB of `side` ('ours', 'hf', 'radon_int8', 'ct2_*')."
+    import gc, threading, psutil, torch
+    torch.set_num_threads(spec['threads'])
+    for _ in range(2): _side_fn(spec, side, _tiny_like(spec['cfg']))()  # load code and kernels
+    gc.collect()
+    _trim_heap()
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    fn = _side_fn(spec, side, spec['cfg'])
+    gc.collect()
+    _trim_heap()  # give the freed models' pages back to the system, so RSS counts what is kept
+    peak, stop = [proc.memory_info().rss], threading.Event()
+    def watch():
+        while not stop.wait(0.005): peak.append(proc.memory_info().rss)
+    w = threading.Thread(target=watch, daemon=True)
+    w.start()
+    try:
+        for _ in range(2): fn()
+    finally:
+        stop.set()
+        w.join()
+    return {'peak_mb': round((max(peak) - base) / 1e6, 1), 'baseline_mb': round(base / 1e6, 1)}
+
+def side_memory(spec:dict, side:str) -> float:
+    "`measure_side(spec, side)` in a fresh Python process: the side's peak MB above its baseline."
+    import os, subprocess
+    import radon
+    code = ('import json, sys; from radon.bench import measure_side; '
+            'print(json.dumps(measure_side(json.loads(sys.argv[1]), sys.argv[2])))')
+    root = str(Path(radon.__file__).parent.parent)
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([root, os.environ.get('PYTHONPATH', '')])}
+    r = subprocess.run([sys.executable, '-c', code, json.dumps(spec), side], capture_output=True,
+                       text=True, env=env)
+    if r.returncode:
+        raise SystemExit(f"measuring the memory of {side} failed: {r.stderr.strip()[-500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])['peak_mb']
 
 # %% ../nbs/12_bench.ipynb #ccb59e62
 def _bench_docs(paragraphs:list[str], n:int, size:int=1000, seed:int=0) -> list[str]:
@@ -300,42 +418,75 @@ def _bench_docs(paragraphs:list[str], n:int, size:int=1000, seed:int=0) -> list[
     return out
 
 def _tokenizer_args(p):
-    p.add_argument('--vocab-size', type=int, default=8000, help='vocabulary size of the tokenizer to train')
+    p.add_argument('--vocab-size', type=int, default=8000,
+                   help='vocabulary size of the tokenizer to train')
     p.add_argument('--docs', type=int, default=2000, help='number of ~1 KB documents in the batch')
     p.add_argument('--runs', type=int, default=5, help='timed runs per side (median reported)')
     p.add_argument('--corpus', nargs='+', default=None,
-                   help='files/folders/globs to train on and cut documents from (default: the sample corpus)')
+                   help='files/folders/globs to train on and cut documents from '
+                        '(default: the sample corpus)')
     p.add_argument('--seed', type=int, default=0)
 
-@bench_command('tokenizer', help="batch encode speed: RadonTokenizer vs SentencePiece's own encoder, same model",
-               args=_tokenizer_args)
+def cpu_threads() -> int:
+    "The CPUs this process may run on (its affinity; os.cpu_count() where that is unknown)."
+    import os
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def with_parallelism(on:bool, fn:Callable) -> Callable:
+    "`fn` run with `tokenizers`' thread pool on or off (TOKENIZERS_PARALLELISM, read at each call)."
+    import os
+    def run():
+        old = os.environ.get('TOKENIZERS_PARALLELISM')
+        os.environ['TOKENIZERS_PARALLELISM'] = 'true' if on else 'false'
+        try: return fn()
+        finally:
+            if old is None: del os.environ['TOKENIZERS_PARALLELISM']
+            else: os.environ['TOKENIZERS_PARALLELISM'] = old
+    return run
+
+@bench_command('tokenizer', args=_tokenizer_args,
+               help="batch encode speed: RadonTokenizer vs SentencePiece's own encoder, same model")
 def bench_tokenizer(args) -> dict:
     import os
     from radon.core import DATA_DIR
     from radon.corpus import read_documents
     from radon.tokenizer import train_tokenizer
-    for name, v in (('--docs', args.docs), ('--runs', args.runs), ('--vocab-size', args.vocab_size)):
+    sizes = (('--docs', args.docs), ('--runs', args.runs), ('--vocab-size', args.vocab_size))
+    for name, v in sizes:
         if v < 1: raise SystemExit(f"{name} must be >= 1, got {v}")
     corpus = args.corpus or [DATA_DIR/'sample_corpus.txt']
     try:
         tok = train_tokenizer(corpus, args.vocab_size)
         paragraphs = list(read_documents(corpus))
-    except (ValueError, FileNotFoundError) as e: raise SystemExit(f"radon-bench tokenizer: {e}") from None
-    sp, docs = tok.sp_model, _bench_docs(paragraphs, args.docs, seed=args.seed)
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f"radon-bench tokenizer: {e}") from None
+    sp, docs, n = tok.sp_model, _bench_docs(paragraphs, args.docs, seed=args.seed), cpu_threads()
     ours = lambda: tok(docs, add_special_tokens=False)['input_ids']
-    theirs = lambda: sp.encode(docs)
-    same = ours() == theirs()
-    t = alternate({'radon': ours, 'sentencepiece': theirs}, runs=args.runs, warmup=1)
+    fns = {'radon_1': with_parallelism(False, ours),
+           'sentencepiece_1': lambda: sp.encode(docs, num_threads=1),
+           'radon_all': with_parallelism(True, ours),
+           'sentencepiece_all': lambda: sp.encode(docs, num_threads=n)}
+    ref = fns['sentencepiece_1']()
+    same = all(f() == ref for k, f in fns.items() if k != 'sentencepiece_1')
+    t = alternate(fns, runs=args.runs, warmup=1)
     mb = sum(len(d.encode('utf-8')) for d in docs) / 1e6
-    r, s = mb / median(t['radon']), mb / median(t['sentencepiece'])
-    return {'radon_mb_s': round(r, 2), 'sentencepiece_mb_s': round(s, 2), 'ratio': round(r / s, 3),
-            'identical_ids': same,
-            'vocab_size': len(tok), 'docs': len(docs), 'mb': round(mb, 3), 'runs': args.runs, 'cpus': os.cpu_count(),
+    speed = {k: mb / median(v) for k, v in t.items()}
+    def pair(sfx, threads):
+        r, s = speed[f'radon_{sfx}'], speed[f'sentencepiece_{sfx}']
+        return {'threads': threads, 'radon_mb_s': round(r, 2), 'sentencepiece_mb_s': round(s, 2),
+                'ratio': round(r / s, 3)}
+    one, every = pair('1', 1), pair('all', n)
+    top = {k: every[k] for k in ('radon_mb_s', 'sentencepiece_mb_s', 'ratio')}  # each on all CPUs
+    return {**top,
+            'identical_ids': same, 'threads_1': one, 'threads_all': every,
+            'vocab_size': len(tok), 'docs': len(docs), 'mb': round(mb, 3), 'runs': args.runs,
+            'cpus': n,
             'tokenizers_parallelism': os.environ.get('TOKENIZERS_PARALLELISM', 'default (on)')}
 
 # %% ../nbs/12_bench.ipynb #e875667f
 def train_pair(cfg, batch_size:int, block_size:int, device=None, seed:int=0) -> dict:
-    "Our GPT-2 and HF's with the same weights, each with its own AdamW: name -> fn() doing one training step."
+    "Our GPT-2 and HF's, same weights, each with its own AdamW: name -> fn() doing one training step."
     import torch
     from radon.core import get_device
     from radon.gpt2 import RadonGPT2LMHeadModel, to_hf_gpt2
@@ -353,7 +504,8 @@ def train_pair(cfg, batch_size:int, block_size:int, device=None, seed:int=0) -> 
             with _autocast(dev, amp): loss = model(input_ids=ids, labels=ids, use_cache=False).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step(); opt.zero_grad(set_to_none=True)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
             return loss.detach()
         return step
     return {'ours': stepper(ours), 'hf': stepper(hf)}
@@ -361,7 +513,8 @@ def train_pair(cfg, batch_size:int, block_size:int, device=None, seed:int=0) -> 
 # %% ../nbs/12_bench.ipynb #0d25357a
 def _train_bench_args(p):
     from radon.core import CONFIGS_DIR
-    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'), help='GPT-2 model config JSON')
+    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'),
+                   help='GPT-2 model config JSON')
     p.add_argument('--batch', type=int, default=8, help='sequences per step')
     p.add_argument('--block-size', type=int, default=256, help='tokens per sequence')
     p.add_argument('--steps', type=int, default=2, help='training steps per timed run')
@@ -370,7 +523,8 @@ def _train_bench_args(p):
     p.add_argument('--seed', type=int, default=0)
 
 @bench_command('train',
-               help="training tokens/s: our GPT-2 vs HF's GPT2LMHeadModel, same config, optimizer and precision",
+               help="training tokens/s: our GPT-2 vs HF's GPT2LMHeadModel, same config, optimizer, "
+                    "precision",
                args=_train_bench_args)
 def bench_train(args) -> dict:
     import torch
@@ -397,30 +551,35 @@ def bench_train(args) -> dict:
     n = args.batch * args.block_size * args.steps
     ours, hf = n / median(t['ours']), n / median(t['hf'])
     amp = autocast_dtype('auto', dev)
-    return {'ours_tok_s': round(ours, 1), 'hf_tok_s': round(hf, 1), 'ratio': round(ours / hf, 3), 'batch': args.batch,
+    return {'ours_tok_s': round(ours, 1), 'hf_tok_s': round(hf, 1), 'ratio': round(ours / hf, 3),
+            'batch': args.batch,
             'block_size': args.block_size, 'device': str(dev),
             'precision': str(amp).replace('torch.', '') if amp else 'fp32',
             'dropout': cfg.dropout, 'steps_per_run': args.steps, 'runs': args.runs}
 
 # %% ../nbs/12_bench.ipynb #425e9bbd
 @generate_case('t5', 'radon-t5')
-def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int, seed:int=0) -> GenerateCase:
-    "Our T5 (`fast_generate`) and HF's `T5ForConditionalGeneration.generate`, same random weights and input."
+def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int,
+                     seed:int=0) -> GenerateCase:
+    "Our T5 (`fast_generate`) and HF's `T5ForConditionalGeneration.generate`: same weights and input."
     import torch
     from transformers.cache_utils import DynamicCache, EncoderDecoderCache
     from radon.t5 import RadonT5Config, RadonT5ForConditionalGeneration, t5_to_hf
     torch.manual_seed(seed)
     kw = {k: v for k, v in cfg.items() if k != 'model_type'}
-    ours = RadonT5ForConditionalGeneration(RadonT5Config(**{**kw, 'eos_token_id': None})).eval()  # full budget
+    # no EOS: full budget
+    ours = RadonT5ForConditionalGeneration(RadonT5Config(**{**kw, 'eos_token_id': None})).eval()
     hf = t5_to_hf(ours).eval()
     ids = torch.randint(4, ours.config.vocab_size, (batch_size, prompt_len))
     mask = torch.ones_like(ids)
     uneven = ours.config.num_decoder_layers != ours.config.num_layers
     def run_ours(): return ours.fast_generate(ids, mask, max_new_tokens=new_tokens)
     def run_hf():
-        extra = {'past_key_values': EncoderDecoderCache(DynamicCache(), DynamicCache())} if uneven else {}
+        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        extra = {'past_key_values': cache} if uneven else {}
         with torch.inference_mode():
-            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, **extra)
+            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False,
+                              **extra)
             return out[:, 1:]
     return GenerateCase(run_ours, run_hf, ours, ids)
 
@@ -561,12 +720,13 @@ def write_bench_corpus(path:Path, mb:float, seed:int=0) -> Path:
     else: f = (gzip.open if path.suffix == '.gz' else open)(path, 'wt', encoding='utf-8')
     with f:
         while batch := documents(10_000):
-            if jsonl: f.write(''.join(json.dumps({'text': d}, ensure_ascii=False) + '\n' for d in batch))
+            if jsonl:
+                f.write(''.join(json.dumps({'text': d}, ensure_ascii=False) + '\n' for d in batch))
             else: f.write(''.join(d + '\n\n' for d in batch))
     return path
 
 class PeakMemory:
-    "Peak memory (MB) of this process and its children in a `with` block: their PSS summed, sampled."
+    "Peak memory (MB) of this process and its children in a `with` block: PSS summed, sampled."
     def __init__(self, interval:float=0.2):
         self.interval, self.peak_mb, self.how = interval, 0.0, 'pss'
     def sample(self) -> float:
@@ -601,8 +761,10 @@ def _data_args(p):
     p.add_argument('--mb', type=float, default=200, help='MB of text to generate (default 200)')
     p.add_argument('--format', default='txt', help='how the corpus is stored (default txt)',
                    choices=('txt', 'jsonl', 'txt.gz', 'jsonl.zst', 'parquet'))
-    p.add_argument('--workers', type=int, default=None, help='tokenizer processes (default: 1 per core)')
-    p.add_argument('--vocab-size', type=int, default=8000, help='tokenizer vocabulary (default 8000)')
+    p.add_argument('--workers', type=int, default=None,
+                   help='tokenizer processes (default: 1 per core)')
+    p.add_argument('--vocab-size', type=int, default=8000,
+                   help='tokenizer vocabulary (default 8000)')
     p.add_argument('--seed', type=int, default=0)
 
 @bench_command('data', help='a generated corpus into the token cache: MB/s, tokens/s, peak memory',

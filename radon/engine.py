@@ -14,11 +14,12 @@ import torch
 import radon
 from .batching import ContinuousBatch, pad_batch, sampling_kwargs
 from .core import REPO_ROOT, get_device, get_dtype, get_logger, request_id_var
+from .fast import QUANTIZE, available_layouts, linear_fn, pack_weight
 
 # %% auto #0
 __all__ = ['BATCHING_KINDS', 'MODES', 'EngineSettings', 'EngineError', 'InvalidRequest', 'Overloaded', 'NotReady',
            'GenerationFailed', 'IncrementalDecoder', 'GenerationParams', 'Limits', 'check_params', 'GenerationResult',
-           'TokenEvent', 'Row', 'TextGenerator', 'EngineObserver', 'TokenStream', 'resolve_model_path',
+           'TokenEvent', 'Row', 'TextGenerator', 'EngineObserver', 'TokenStream', 'resolve_model_path', 'warm_kernels',
            'GenerationEngine', 'playground']
 
 # %% ../nbs/08_engine.ipynb #387965a0
@@ -39,11 +40,15 @@ class EngineSettings:
     max_stop_sequences: int = 4             # stop strings per request
     batch_wait_ms: int = 2                  # dynamic: how long a new batch waits for company
     torch_threads: int = 0                  # CPU threads for torch (0: torch's default)
+    quantize: str|None = None               # 'int8': int8 weights in the fast decoders (CPU, fp32)
 
     def __post_init__(self):
         if self.batching not in BATCHING_KINDS:
             raise ValueError(f"batching={self.batching!r} is not known: "
                              f"use one of {', '.join(BATCHING_KINDS)}.")
+        if self.quantize not in QUANTIZE:
+            raise ValueError(f"quantize={self.quantize!r} is not known: use 'int8', or None for "
+                             "the model's own weights.")
 
 # %% ../nbs/08_engine.ipynb #8e0029d7
 class EngineError(Exception):
@@ -208,7 +213,8 @@ class TextGenerator(Protocol):
 
     @property
     def ready(self) -> bool: ...  # True when a request would be served now
-    def encode(self, text:str, mode:str) -> list[int]: ...  # the prompt ids the model sees (or give ids)
+    # the prompt ids the model sees (or give ids)
+    def encode(self, text:str, mode:str) -> list[int]: ...
     def decode(self, ids:list[int]) -> str: ...             # text of `ids`, specials left out
     async def generate(self, text:str, *, max_new_tokens:int=64, temperature:float=1.0,
                        top_k:int=0, top_p:float=1.0, repetition_penalty:float=1.0,
@@ -274,11 +280,22 @@ def resolve_model_path(path:str|Path) -> Path:
         "data/sample_corpus.txt --out checkpoints/radon-tiny`, or point RADON_MODEL at a checkpoint "
         "folder or a .safetensors/.pt file.")
 
-def _init_torch_threads(n:int=0):
+def warm_kernels(quantize:str|None=None) -> list[str]:
+    "Run the CPU decode products once, at a size that uses the thread pool, here: the layouts run."
+    layouts = ['int8'] if quantize == 'int8' else ['transposed', 'onednn']
+    layouts = [l for l in layouts if l in available_layouts()]
+    x, w = torch.randn(8, 512), torch.randn(512, 512)
+    with torch.inference_mode():
+        for l in layouts: linear_fn(l)(x, pack_weight(w, l), None)
+    return layouts
+
+def _init_torch_threads(n:int=0, quantize:str|None=None):
     "Set torch's CPU threads (0: keep) and start its thread pool from this thread (the main one)."
     if n: torch.set_num_threads(n)
-    # a parallel op: the OpenMP pool belongs to the thread that first runs one
+    # a parallel op: the OpenMP pool belongs to the thread that first runs one; the int8 (fbgemm)
+    # and oneDNN products keep their own per-thread state, so they run here once too
     torch.ones(1 << 18).mul_(2)
+    warm_kernels(quantize)
 
 # %% ../nbs/08_engine.ipynb #b89d78c4
 class GenerationEngine:
@@ -324,7 +341,8 @@ class GenerationEngine:
         self.eos_id = eos if isinstance(eos, int) else min(eos)  # the document separator of prompts
         ends = getattr(getattr(model, 'generation_config', None), 'eos_token_id', None) or ()
         self.eos_ids = {self.eos_id} | ({ends} if isinstance(ends, int) else set(ends))  # + <|end|>
-        self.chat = bool(getattr(tokenizer, 'chat_template', None))  # it can be served conversations
+        # it can be served conversations
+        self.chat = bool(getattr(tokenizer, 'chat_template', None))
         self.limits = {m: self._limits(m) for m in self.modes}
         self.start()
         return self
@@ -346,23 +364,24 @@ class GenerationEngine:
         from radon.hybrid import load_model
         p = resolve_model_path(path or self.settings.model)
         if threading.current_thread() is threading.main_thread():
-            _init_torch_threads(self.settings.torch_threads)
+            _init_torch_threads(self.settings.torch_threads, self.settings.quantize)
         device = get_device(self.settings.device)
         dtype = get_dtype(self.settings.dtype, device)
         t0 = time.perf_counter()
-        model, tok = load_model(p, device=device, dtype=dtype)
+        model, tok = load_model(p, device=device, dtype=dtype, quantize=self.settings.quantize)
         self.attach(model, tok, model_id=(p.name if p.is_dir() else p.stem), model_path=str(p))
         took = round(time.perf_counter() - t0, 2)
         self.log.info('model loaded', extra={'model': str(p), 'model_type': model.config.model_type,
                                              'device': str(device), 'load_s': took,
-                                             'dtype': str(dtype).removeprefix('torch.')})
+                                             'dtype': str(dtype).removeprefix('torch.'),
+                                             'quantize': self.settings.quantize})
         return self
 
     def start_loading(self, path:str|Path|None=None) -> threading.Thread:
         "Check that the model exists, then load it in a thread (`state` is 'loading' meanwhile)."
         p = resolve_model_path(path or self.settings.model)
         self.state, self.error = 'loading', None
-        _init_torch_threads(self.settings.torch_threads)
+        _init_torch_threads(self.settings.torch_threads, self.settings.quantize)
         def run():
             try: self.load(p)
             except Exception as e:
@@ -400,12 +419,14 @@ class GenerationEngine:
         "What the engine serves and what a request may ask for."
         m, c, lim, s = self.model, self.model.config, self.limits[self.default_mode], self.settings
         p = next(m.parameters())
+        halves = [getattr(m, h) for h in ('gpt2', 't5') if hasattr(m, h)] or [m]  # a hybrid's two
+        quantize = next((h.decode_quantize for h in halves if getattr(h, 'decode_quantize', None)), None)
         def batching(mo):
             if s.max_batch_size == 1: return 'off'
             return 'continuous' if self._continuous(mo) else 'dynamic'
         out = dict(model_id=self.model_id, model_type=c.model_type, architecture=type(m).__name__,
                    parameters=sum(q.numel() for q in m.parameters()), vocab_size=c.vocab_size,
-                   dtype=str(p.dtype).removeprefix('torch.'), device=str(p.device),
+                   dtype=str(p.dtype).removeprefix('torch.'), device=str(p.device), quantize=quantize,
                    modes=list(self.modes), default_mode=self.default_mode, **dataclasses.asdict(lim),
                    max_batch_size=s.max_batch_size, max_queue=s.max_queue,
                    batching={mo: batching(mo) for mo in self.modes}, chat=self.chat,

@@ -14,9 +14,10 @@ from .core import atomic_dir, atomic_file, get_device, get_dtype, move_into_plac
 from .hybrid import load_model
 
 # %% auto #0
-__all__ = ['FORMATS', 'check_out', 'atomic_output', 'export_state_dict', 'diff_state_dicts', 'human_size', 'size_report',
-           'config_dict', 'save_pt', 'save_safetensors', 'weights_dtype', 'load_checkpoint', 'save_folder',
-           'to_standard', 'export_hf', 'export', 'export_cli']
+__all__ = ['FORMATS', 'CT2_QUANTIZATIONS', 'CT2_TOKENIZER_FILES', 'check_out', 'atomic_output', 'export_state_dict',
+           'diff_state_dicts', 'human_size', 'size_report', 'config_dict', 'save_pt', 'save_safetensors',
+           'weights_dtype', 'load_checkpoint', 'save_folder', 'to_standard', 'export_hf', 'export',
+           'import_ctranslate2', 'export_ct2', 'load_ct2', 'ct2_greedy', 'export_cli']
 
 # %% ../nbs/07_export.ipynb #9158c8d5
 def check_out(out:str|Path, folder:bool) -> Path:
@@ -247,7 +248,7 @@ def export_hf(model,                            # a RADON GPT-2 or T5 (a hybrid:
     return Path(out)
 
 # %% ../nbs/07_export.ipynb #3a850351
-FORMATS = ('pt', 'safetensors', 'hf')
+FORMATS = ('pt', 'safetensors', 'hf', 'ctranslate2')
 
 def _load_source(src:Path):
     "`load_checkpoint(src)` with every failure turned into one clear error naming `src`."
@@ -270,6 +271,20 @@ def _load_source(src:Path):
         if isinstance(e, ValueError): raise
         raise ValueError(f"Cannot load {src}: {type(e).__name__}: {e}. Is it a complete RADON "
                          "checkpoint?") from None
+
+def _verify_ct2(model, written:Path, tokenizer, quantization:str, mode=None):
+    "Load the CTranslate2 folder and decode a few tokens; in float32 they must be RADON's greedy ones."
+    m = getattr(model, mode) if model.config.model_type == 'radon-hybrid' else model
+    ids = tokenizer.encode('Hello, world', add_special_tokens=False)[:4]
+    if m.config.is_encoder_decoder: ids = ids + [tokenizer.eos_token_id]
+    got = ct2_greedy(load_ct2(written), tokenizer, ids, 8)
+    if quantization != 'float32' or m.dtype != torch.float32: return
+    want = m.generate(torch.tensor([ids], device=m.device), max_new_tokens=8, do_sample=False,
+                      pad_token_id=tokenizer.pad_token_id)[0]
+    want = want[1:] if m.config.is_encoder_decoder else want[len(ids):]
+    if got != want.tolist():
+        raise ValueError(f"The written ctranslate2 model decodes {got}, RADON {want.tolist()}; "
+                         "nothing was written.")
 
 def _verify(model, written:Path, fmt:str, dtype, mode=None):
     "Read what was written and compare it with what should be there; raise if anything differs."
@@ -299,22 +314,34 @@ def _copy_tokenizer(tokenizer, folder:Path) -> list[str]:
 # %% ../nbs/07_export.ipynb #b5819ea1
 def export(src:str|Path,                   # checkpoint folder, .safetensors, .pt or .bin
            out:str|Path,                   # file (.pt/.bin/.safetensors) or folder to write
-           format:str,                     # 'pt', 'safetensors' or 'hf'
+           format:str,                     # 'pt', 'safetensors', 'hf' or 'ctranslate2'
            dtype:str|None=None,            # 'fp32'|'fp16'|'bf16'; None keeps the source's
            max_shard_size:str|int='2GB',   # shard folder weights above this size
            verify:bool=True,               # read the result back and compare before moving it in
-           mode:str|None=None,             # hf export of a hybrid: the half to export ('gpt2'|'t5')
+           mode:str|None=None,             # hf/ctranslate2 export of a hybrid: the half ('gpt2'|'t5')
+           quantization:str|None=None,     # ctranslate2: 'float32' (default) or 'int8' weights
            ) -> dict:
     "Convert a RADON checkpoint to `format` at `out`: a report. Nothing is left at `out` on failure."
     src, out = Path(src).expanduser(), Path(out).expanduser()
     if format not in FORMATS:
         raise ValueError(f"Unknown format {format!r}: use one of {', '.join(FORMATS)}.")
-    if mode is not None and format != 'hf':
-        raise ValueError(f"--mode picks the half of a hybrid for --format hf; a {format} export "
-                         "keeps both.")
+    ct2 = format == 'ctranslate2'
+    if mode is not None and format not in ('hf', 'ctranslate2'):
+        raise ValueError(f"--mode picks the half of a hybrid for --format hf or ctranslate2; a "
+                         f"{format} export keeps both.")
     if dtype is not None and dtype not in ('fp32', 'fp16', 'bf16'):
         raise ValueError(f"Unknown dtype {dtype!r}: use fp32, fp16 or bf16.")
-    folder = format == 'hf' or (format == 'safetensors' and out.suffix != '.safetensors')
+    if ct2 and dtype is not None:
+        raise ValueError(f"--dtype {dtype} casts pt, safetensors and hf exports; a ctranslate2 "
+                         "export stores its weights by --quantization float32|int8 instead.")
+    if quantization is not None and not ct2:
+        raise ValueError(f"--quantization {quantization} is for --format ctranslate2; a {format} "
+                         "export takes --dtype fp32|fp16|bf16.")
+    quantization = (quantization or 'float32') if ct2 else None
+    if ct2 and quantization not in CT2_QUANTIZATIONS:
+        raise ValueError(f"Unknown quantization {quantization!r}: use float32 or int8.")
+    if ct2: import_ctranslate2()  # before the work: say how to install it
+    folder = ct2 or format == 'hf' or (format == 'safetensors' and out.suffix != '.safetensors')
     if format == 'pt' and out.suffix not in ('.pt', '.bin'):
         raise ValueError(f"--out {out}: a .pt export must end in .pt or .bin.")
     check_out(out, folder)
@@ -325,43 +352,118 @@ def export(src:str|Path,                   # checkpoint folder, .safetensors, .p
               'model_type': model.config.model_type,
               'dtype': _DTYPE_NAMES.get(out_dtype, str(out_dtype)), **size_report(model)}
     report['src_dtype'] = _DTYPE_NAMES.get(src_dtype, str(src_dtype))
+    if ct2: report.update(dtype='fp32', quantization=quantization)  # converted from fp32
     with atomic_output(out, folder) as tmp:
-        if format == 'hf': export_hf(model, tmp, tokenizer, dtype, max_shard_size, mode)
+        if ct2: export_ct2(model, tmp, tokenizer, quantization, mode)
+        elif format == 'hf': export_hf(model, tmp, tokenizer, dtype, max_shard_size, mode)
         elif folder: save_folder(model, tmp, tokenizer, dtype, max_shard_size)
         elif format == 'pt': save_pt(model, tmp, dtype)
         else: save_safetensors(model, tmp, dtype)
-        if verify: _verify(model, tmp, format, dtype, mode)
+        if verify and ct2: _verify_ct2(model, tmp, tokenizer, quantization, mode)
+        elif verify: _verify(model, tmp, format, dtype, mode)
     if folder: report['files'] = sorted(p.name for p in out.iterdir())
     else: report['files'] = [out.name] + _copy_tokenizer(tokenizer, out.parent)
     report['bytes'] = sum(p.stat().st_size for p in out.iterdir()) if folder else out.stat().st_size
     return report
 
+# %% ../nbs/07_export.ipynb #f19bd47f
+CT2_QUANTIZATIONS = ('float32', 'int8')
+CT2_TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
+                       'tokenizer.model')  # copied beside a CTranslate2 model
+
+def import_ctranslate2():
+    "The `ctranslate2` module, or an ImportError that says how to install it."
+    try: import ctranslate2
+    except ImportError:
+        raise ImportError("ctranslate2 is not installed, and the CTranslate2 export needs it: "
+                          "pip install 'radon[ct2]' (or pip install ctranslate2==4.8.5).") from None
+    return ctranslate2
+
+def export_ct2(model,                          # a RADON GPT-2 or T5 (a hybrid: give `mode`)
+               out:str|Path,                   # the folder to write
+               tokenizer,                      # its tokenizer (CTranslate2 needs the vocabulary)
+               quantization:str='float32',     # the stored weights: 'float32' or 'int8'
+               mode:str|None=None,             # for a hybrid: the half to export ('gpt2'|'t5')
+               ) -> Path:
+    "Write `model` as a CTranslate2 folder (GPT-2: Generator, T5: Translator), tokenizer beside it."
+    if quantization not in CT2_QUANTIZATIONS:
+        raise ValueError(f"Unknown quantization {quantization!r}: use "
+                         f"{' or '.join(CT2_QUANTIZATIONS)}.")
+    if model.config.model_type == 'radon-hybrid' and mode is None:
+        raise ValueError("A hybrid model is a GPT-2 and a T5 sharing one embedding, and CTranslate2 "
+                         "loads one model: export one half with mode='gpt2' (a Generator) or "
+                         "mode='t5' (a Translator), radon-export --mode gpt2|t5.")
+    if tokenizer is None:
+        raise ValueError("CTranslate2 needs the vocabulary, and this checkpoint has no tokenizer: "
+                         "save the tokenizer with the model (tokenizer.json) and export again.")
+    to_standard(model, mode)  # refuses model types transformers has no twin for, before any work
+    import_ctranslate2()
+    from ctranslate2.converters import TransformersConverter
+    with tempfile.TemporaryDirectory(prefix='radon-ct2-') as d, \
+         atomic_output(out, folder=True) as tmp:
+        hf = export_hf(model, Path(d)/'hf', tokenizer, dtype='fp32', mode=mode)
+        files = [f for f in CT2_TOKENIZER_FILES if (hf/f).exists()]
+        conv = TransformersConverter(str(hf), copy_files=files)
+        conv.convert(str(tmp), quantization=quantization, force=True)
+    return Path(out)
+
+# %% ../nbs/07_export.ipynb #17ec8620
+def load_ct2(folder:str|Path, **kw):
+    "The CTranslate2 model in `folder`: a `Translator` (T5) or a `Generator` (GPT-2); `kw` to its init."
+    ct2, folder = import_ctranslate2(), Path(folder)
+    if not (folder/'model.bin').exists():
+        raise FileNotFoundError(f"{folder} holds no CTranslate2 model (model.bin): write one with "
+                                "radon-export --format ctranslate2.")
+    seq2seq = (folder/'shared_vocabulary.json').exists() or (folder/'source_vocabulary.json').exists()
+    return (ct2.Translator if seq2seq else ct2.Generator)(str(folder), **kw)
+
+def ct2_greedy(ct2_model,             # from load_ct2
+               tokenizer,             # the tokenizer saved beside it
+               ids:list[int],         # the prompt (GPT-2), or the encoder input with its </s> (T5)
+               max_new_tokens:int,    # tokens to generate at most
+               ) -> list[int]:
+    "Greedy continuation of `ids` by a CTranslate2 model, in ids (a final `</s>` included)."
+    toks = tokenizer.convert_ids_to_tokens(list(ids))
+    if type(ct2_model).__name__ == 'Translator':
+        r = ct2_model.translate_batch([toks], max_decoding_length=max_new_tokens, beam_size=1,
+                                      return_end_token=True)
+        return tokenizer.convert_tokens_to_ids(r[0].hypotheses[0])
+    r = ct2_model.generate_batch([toks], max_length=max_new_tokens, sampling_topk=1,
+                                 include_prompt_in_result=False, return_end_token=True)
+    return r[0].sequences_ids[0]
+
 # %% ../nbs/07_export.ipynb #4ad226ab
 def export_cli(argv:list[str]|None=None) -> None:
-    "Console entry point `radon-export --src PATH --format pt|safetensors|hf --out PATH [--dtype]`."
+    "Console entry point `radon-export --src PATH --format pt|safetensors|hf|ctranslate2 --out PATH`."
     p = argparse.ArgumentParser(prog='radon-export', description='Convert a RADON checkpoint: '
                                 '.pt, safetensors (one file or a sharded folder), or a plain '
-                                'transformers GPT-2/T5 folder (hf).')
+                                'transformers GPT-2/T5 folder (hf), or a CTranslate2 folder.')
     p.add_argument('--src', required=True, help='checkpoint folder, .safetensors, .pt or .bin file')
     p.add_argument('--format', required=True, choices=FORMATS, help='pt: one PyTorch file; '
                    'safetensors: a .safetensors file or a checkpoint folder; hf: a '
-                   'GPT2LMHeadModel/T5ForConditionalGeneration folder')
+                   'GPT2LMHeadModel/T5ForConditionalGeneration folder; ctranslate2: a '
+                   'ctranslate2.Generator (GPT-2) / Translator (T5) folder with the tokenizer')
     p.add_argument('--out', required=True, help='file (.pt/.bin/.safetensors) or folder to write')
     p.add_argument('--dtype', choices=('fp32', 'fp16', 'bf16'), default=None,
                    help="cast the weights (default: keep)")
     p.add_argument('--max-shard-size', default='2GB',
                    help='shard folder weights above this size (default 2GB)')
     p.add_argument('--mode', choices=('gpt2', 't5'), default=None,
-                   help='hf export of a hybrid model: the half to export')
+                   help='hf or ctranslate2 export of a hybrid model: the half to export')
+    p.add_argument('--quantization', choices=CT2_QUANTIZATIONS, default=None,
+                   help='ctranslate2: the stored weights (default float32)')
     p.add_argument('--no-verify', action='store_true',
                    help='skip reading the result back before moving it into place')
     a = p.parse_args(argv)
-    try: rep = export(a.src, a.out, a.format, a.dtype, a.max_shard_size, not a.no_verify, a.mode)
-    except (ValueError, FileNotFoundError, OSError) as e:
+    try:
+        rep = export(a.src, a.out, a.format, a.dtype, a.max_shard_size, not a.no_verify, a.mode,
+                     a.quantization)
+    except (ValueError, FileNotFoundError, OSError, ImportError) as e:
         raise SystemExit(f"radon-export: error: {e}") from None
     dt, src_dt = rep['dtype'], rep['src_dtype']
     print(f"radon-export: {rep['model_type']} ({rep['parameters']:,} parameters) from {rep['src']}")
-    print(f"  wrote {rep['out']} ({rep['format']}, {dt}): {human_size(rep['bytes'])}; "
+    print(f"  wrote {rep['out']} ({rep['format']}, {rep.get('quantization') or dt}): "
+          f"{human_size(rep['bytes'])}; "
           f"the weights are {human_size(rep[dt])} in {dt}, {human_size(rep[src_dt])} in {src_dt}")
     extra = [f for f in rep['files'] if f != Path(rep['out']).name]
     if extra: print(f"  files: {', '.join(extra)}")

@@ -87,7 +87,8 @@ def causal_mask(attention_mask:torch.Tensor|None, T:int, past:int=0) -> torch.Te
         return torch.ones(T, S, dtype=torch.bool, device=dev).tril(past)  # (T, S)
     dev = attention_mask.device
     allowed = torch.arange(S, device=dev) <= torch.arange(past, S, device=dev)[:, None]  # (T, S)
-    allowed = allowed & attention_mask[:, None, None, :].bool()  # (B, 1, T, S): causal and not a pad
+    # (B, 1, T, S): causal and not a pad
+    allowed = allowed & attention_mask[:, None, None, :].bool()
     return allowed | ~allowed.any(-1, keepdim=True)
 
 # %% ../nbs/02_gpt2.ipynb #70be6a5a
@@ -95,7 +96,8 @@ class _Dropout16(torch.autograd.Function):
     "Dropout whose keep mask is cut from 64-bit random words, 16 bits an element."
     @staticmethod
     def forward(ctx, x, p:float):
-        thr, n = round(p * 65536), x.numel()  # dropped: the element's 16 bits, as int16, are < thr - 32768
+        # dropped: the element's 16 bits, as int16, are < thr - 32768
+        thr, n = round(p * 65536), x.numel()
         words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_(-2**63, 2**63 - 1)
         keep = words.view(torch.int16)[:n].view(x.shape) >= thr - 32768
         scale = keep.to(x.dtype).mul_(65536 / (65536 - thr))  # 1 / (1 - p) where kept, 0 elsewhere
@@ -123,7 +125,8 @@ def causal_attention_dropout(q, k, v, p:float) -> torch.Tensor:
     T, outs = q.shape[2], []
     for i in range(0, T, ATTENTION_ROWS):
         j = min(i + ATTENTION_ROWS, T)  # queries i..j-1 see keys 0..j-1
-        att = (q[:, :, i:j] @ k[:, :, :j].transpose(-2, -1)).mul_(1 / math.sqrt(q.shape[-1]))  # (B, nh, j-i, j)
+        # (B, nh, j-i, j)
+        att = (q[:, :, i:j] @ k[:, :, :j].transpose(-2, -1)).mul_(1 / math.sqrt(q.shape[-1]))
         att.masked_fill_(torch.ones(j - i, j, dtype=torch.bool, device=q.device).triu_(i + 1), float('-inf'))
         outs.append(fast_dropout(att.softmax(-1), p) @ v[:, :, :j])  # (B, nh, j-i, hs)
     return outs[0] if len(outs) == 1 else torch.cat(outs, 2)
@@ -154,7 +157,8 @@ class GPT2Attention(nn.Module):
             att = att.softmax(-1)                     # (B, nh, T, S)
             y = F.dropout(att, p, self.training) @ v  # (B, nh, T, hs)
         elif p > 0 and mask is None and cache is None and T > 1 and x.device.type == 'cpu':
-            y = causal_attention_dropout(q, k, v, p)  # SDPA would write it out too, with a slower dropout
+            # SDPA would write it out too, with a slower dropout
+            y = causal_attention_dropout(q, k, v, p)
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p,
                                                is_causal=mask is None and T > 1)
@@ -192,7 +196,8 @@ class RadonGPT2PreTrainedModel(PreTrainedModel):
     base_model_prefix = 'transformer'
     supports_gradient_checkpointing = True
     _no_split_modules = ['GPT2Block']
-    _keys_to_ignore_on_load_unexpected = [r'\.attn\.bias$', r'\.attn\.masked_bias$']  # old HF buffers
+    # old HF buffers
+    _keys_to_ignore_on_load_unexpected = [r'\.attn\.bias$', r'\.attn\.masked_bias$']
 
     @torch.no_grad()
     def _init_weights(self, module):
@@ -241,7 +246,8 @@ class RadonGPT2Model(RadonGPT2PreTrainedModel):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
         if input_ids is not None:
-            if not self.training or input_ids.device.type == 'cpu':  # a GPU check waits for the device
+            # a GPU check waits for the device
+            if not self.training or input_ids.device.type == 'cpu':
                 _check_ids(input_ids, cfg.vocab_size)
             inputs_embeds = self.wte(input_ids)                              # (B, T, C)
         B, T = inputs_embeds.shape[:2]
@@ -424,7 +430,8 @@ class FastDecoder:
             k, v = cache.update(i, k, v)                                       # (B, nh, len+T, hs)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
             x = x + mm(y.transpose(1, 2).reshape(B * T, C), wp, bp)            # (B*T, C)
-            h = F.gelu(mm(F.layer_norm(x, (C,), w2, b2, eps), wf, bf), approximate='tanh')  # (BT, 4C)
+            # (BT, 4C)
+            h = F.gelu(mm(F.layer_norm(x, (C,), w2, b2, eps), wf, bf), approximate='tanh')
             x = x + mm(h, wm, bm)
         cache.advance(T)
         x = x.view(B, T, C)[:, -1] if last else x.view(B, T, C)
@@ -505,7 +512,8 @@ def stream_generate(self, input_ids, attention_mask=None, *, max_new_tokens:int=
                     temperature=1.0, top_k=0, top_p=1.0, repetition_penalty=1.0, seed=None,
                     eos_token_id=None):
     "Yield each row's next token (B,) per step; pad after EOS; stop when all rows are done or at the budget."
-    input_ids, mask = _prepare_prompt(self, input_ids, attention_mask, max_new_tokens)  # checked now
+    # checked now
+    input_ids, mask = _prepare_prompt(self, input_ids, attention_mask, max_new_tokens)
     B, dev, cfg = input_ids.shape[0], input_ids.device, self.config
     sampler = Sampler(B, cfg.vocab_size, do_sample, temperature, top_k, top_p, repetition_penalty, seed,
                       dev)

@@ -31,10 +31,13 @@ __all__ = ['SETTINGS_ENV', 'HTTP_STATUS', 'OPENAI_TYPES', 'PROTECTED_PREFIXES', 
            'create_app']
 
 # %% ../nbs/08a_server.ipynb #8f4dfd53
+from .fast import QUANTIZE
+
 # each setting's variable: RADON_ and its name in capitals
 SETTINGS_ENV = {name: f'RADON_{name.upper()}' for name in (
     'model', 'device', 'dtype', 'batching', 'max_batch_size', 'max_queue', 'max_new_tokens', 'max_input_tokens',
-    'max_total_tokens', 'max_stop_sequences', 'batch_wait_ms', 'torch_threads', 'api_key', 'max_body_bytes')}
+    'max_total_tokens', 'max_stop_sequences', 'batch_wait_ms', 'torch_threads', 'api_key', 'max_body_bytes',
+    'quantize')}
 _MINIMUMS = dict(max_batch_size=1, max_queue=0, max_new_tokens=1, max_input_tokens=0,
                  max_total_tokens=0, max_stop_sequences=0, max_body_bytes=1, batch_wait_ms=0,
                  torch_threads=0)
@@ -59,6 +62,11 @@ class ServerSettings(EngineSettings):
             else: vals[name] = os.environ.get(env) or default
         vals['batching'] = vals['batching'].lower()
         vals.update({k: v for k, v in overrides.items() if v is not None})
+        q = str(vals['quantize'] or 'none').strip().lower()
+        vals['quantize'] = None if q == 'none' else q
+        if vals['quantize'] not in QUANTIZE:
+            raise ValueError(f"RADON_QUANTIZE={q!r} is not known: use int8 (int8 weights, CPU only), "
+                             "or none (unset) for the model's own weights.")
         if vals['batching'] not in BATCHING_KINDS:
             raise ValueError(f"RADON_BATCHING={vals['batching']!r} is not known: "
                              f"use one of {', '.join(BATCHING_KINDS)}.")

@@ -57,7 +57,7 @@ class RadonT5Config(PretrainedConfig):
                  feed_forward_proj:str='relu',  # 'relu' (T5) or 'gated-gelu' (T5 v1.1)
                  layer_norm_epsilon:float=1e-6,
                  initializer_factor:float=1.0,  # scales every initial weight (HF's convention)
-                 tie_word_embeddings:bool=True,  # lm_head = embedding; outputs scaled by hidden_size**-0.5
+                 tie_word_embeddings:bool=True,  # lm_head = embedding, outputs * hidden_size**-0.5
                  pad_token_id:int=0, eos_token_id:int=3,
                  decoder_start_token_id:int=0,  # T5 starts decoding from <pad>
                  use_cache:bool=True, is_encoder_decoder:bool=True, **kwargs):
@@ -128,7 +128,8 @@ def relative_position_bucket(relative_position:torch.Tensor,  # key position - q
     buckets = torch.zeros_like(relative_position)
     if bidirectional:
         num_buckets //= 2
-        buckets = buckets + (relative_position > 0).long() * num_buckets  # keys to the right: top half
+        # keys to the right: top half
+        buckets = buckets + (relative_position > 0).long() * num_buckets
         n = relative_position.abs()
     else:
         n = -torch.clamp(relative_position, max=0)  # only the past counts
@@ -176,8 +177,10 @@ class RadonT5Attention(nn.Module):
         if kv is None:  # self-attention: append this step's keys/values to the cache
             k, v = self._heads(self.k(x)), self._heads(self.v(x))  # (B, nh, T, dk)
             if cache is not None:
-                k, v = cache.self_attention_cache.update(k, v, self.layer_idx)  # (B, nh, past+T, dk)
-        elif cache is not None and cache.is_updated.get(self.layer_idx):  # cross-attention, keys known
+                # (B, nh, past+T, dk)
+                k, v = cache.self_attention_cache.update(k, v, self.layer_idx)
+        # cross-attention, keys known
+        elif cache is not None and cache.is_updated.get(self.layer_idx):
             layer = cache.cross_attention_cache.layers[self.layer_idx]
             k, v = layer.keys, layer.values  # (B, nh, S, dk)
         else:
@@ -186,7 +189,8 @@ class RadonT5Attention(nn.Module):
                 k, v = cache.cross_attention_cache.update(k, v, self.layer_idx)
                 cache.is_updated[self.layer_idx] = True
         p = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=1.0, dropout_p=p)  # (B, nh, T, dk)
+        # (B, nh, T, dk)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=1.0, dropout_p=p)
         return self.o(y.transpose(1, 2).reshape(B, T, -1))  # (B, T, C)
 
 
@@ -280,11 +284,14 @@ class RadonT5Stack(nn.Module):
     def self_bias(self, T:int, past:int, mask, dtype, device) -> torch.Tensor:
         "Position bias of block 0 plus causal (decoder) and padding masks: (1|B, nh, T, past+T)."
         S, neg = past + T, torch.finfo(dtype).min
-        bias = self.block[0].layer[0].SelfAttention.compute_bias(T, S, past, device).to(dtype)  # (1,nh,T,S)
+        # (1,nh,T,S)
+        bias = self.block[0].layer[0].SelfAttention.compute_bias(T, S, past, device).to(dtype)
         if self.is_decoder:
             q_pos = torch.arange(past, S, device=device)[:, None]
-            bias = bias.masked_fill(torch.arange(S, device=device)[None, :] > q_pos, neg)  # future hidden
-        if mask is not None: bias = bias.masked_fill(mask[:, None, None, :] == 0, neg)  # (B, nh, T, S)
+            # future hidden
+            bias = bias.masked_fill(torch.arange(S, device=device)[None, :] > q_pos, neg)
+        # (B, nh, T, S)
+        if mask is not None: bias = bias.masked_fill(mask[:, None, None, :] == 0, neg)
         return bias
 
     def forward(self, input_ids=None, attention_mask=None, encoder_hidden_states=None,
@@ -454,7 +461,8 @@ HF_T5_NAMES = dict(  # RADON's config name -> transformers' T5Config name, for b
 
 def t5_to_hf(model:RadonT5ForConditionalGeneration) -> T5ForConditionalGeneration:
     "A `transformers.T5ForConditionalGeneration` computing just what `model` computes (weights copied)."
-    from transformers import T5Config, T5ForConditionalGeneration  # HF's T5 only here, not in the model
+    # HF's T5 only here, not in the model
+    from transformers import T5Config, T5ForConditionalGeneration
     c = model.config
     kw = {theirs: getattr(c, ours) for ours, theirs in HF_T5_NAMES.items()}
     hf = T5ForConditionalGeneration(T5Config(**kw, tie_word_embeddings=c.tie_word_embeddings))
@@ -520,7 +528,8 @@ def _t5_fast_weights(model, layout:str):
                 sa, ca = blk.layer[0].SelfAttention, blk.layer[1].EncDecAttention
                 ff = blk.layer[2].DenseReluDense
                 gated = hasattr(ff, 'wi_0')
-                wi = torch.cat([ff.wi_0.weight, ff.wi_1.weight]) if gated else ff.wi.weight  # (2|1 d_ff, C)
+                # (2|1 d_ff, C)
+                wi = torch.cat([ff.wi_0.weight, ff.wi_1.weight]) if gated else ff.wi.weight
                 qkv = torch.cat([sa.q.weight, sa.k.weight, sa.v.weight])  # (3 * nh * dk, C)
                 n1, n2, n3 = (d(blk.layer[j].layer_norm.weight) for j in range(3))
                 layers.append((n1, lay(qkv), lay(sa.o.weight), n2, lay(ca.q.weight), lay(ca.o.weight),
