@@ -48,8 +48,8 @@ def check_ru(en_path='README.md', ru_path='README.ru.md'):
     probs = [f'the command `{c}`: README.md has it under "Two commands", {ru_path} not under "Две команды"'
              for c in sorted(en_cmds - ru_cmds)]
     probs += [f'the command `{c}`: {ru_path} lists it, README.md does not' for c in sorted(ru_cmds - en_cmds)]
-    probs += [f'the notebook `{n}`: in the course map of README.md (nbs/index.ipynb), not in "Карта курса" of {ru_path}'
-              for n in en_nbs if not listed(n, ru_nbs)]
+    probs += [f'the notebook `{n}`: in the course map of README.md (nbs/index.ipynb), '
+              f'not in "Карта курса" of {ru_path}' for n in en_nbs if not listed(n, ru_nbs)]
     probs += [f'the notebook `{n}`: in "Карта курса" of {ru_path}, not in the course map of README.md'
               for n in ru_nbs if not n.endswith('*') and n not in en_nbs]
     if not en_nbs: probs.append('README.md has no "## Course map" table')

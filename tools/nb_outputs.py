@@ -46,8 +46,9 @@ VOLATILE = [
     (re.compile(r'process \[\d+\]'), 'process [<n>]'),
     (re.compile(r'\b[0-9a-f]{32}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b'), '<uuid>'),
     (re.compile(r'\b(chatcmpl|cmpl|req|run)-[0-9a-zA-Z]{6,}\b'), r'\1-<id>'),
-    (re.compile(r'(\d+(\.\d+)?(e-?\d+)?)(\s?)(ms|s|sec|seconds|min|µs|us|ns|it/s|s/it|tok/s|tokens/s|steps/s|'
-                r'req/s|rows/s|x faster|x slower)\b'), r'<num>\4\5'),
+    (re.compile(r'\b(nonce-|nonce=)[\w+/=-]+'), r'\1<nonce>'),
+    (re.compile(r'(\d[\d,]*(\.\d+)?(e-?\d+)?)(\s?)(ms|s|sec|seconds|min|µs|us|ns|it/s|s/it|tok/s|tokens/s|steps/s|'
+                r'req/s|rows/s|[kKMG]B/s|x faster|x slower)(?![\w/])'), r'<num>\4\5'),
     (re.compile(r'\b(Timer|elapsed|latency\w*|took|time\w*)(["\']?[=:(]?\s*)\d+(\.\d+)?'), r'\1\2<num>'),
 ]
 
@@ -77,7 +78,8 @@ def progress_text(model_id, models):
     if not m or m.get('model_name') != 'HBoxModel': return None
     kids = [models.get(k) for k in MODEL_REF.findall(json.dumps(m['state'].get('children', [])))]
     names = [k and k.get('model_name') for k in kids]
-    if len(kids) != 3 or names[1] not in ('FloatProgressModel', 'IntProgressModel') or names[0] != 'HTMLModel': return None
+    if len(kids) != 3 or names[0] != 'HTMLModel' or names[1] not in ('FloatProgressModel', 'IntProgressModel'):
+        return None
     left, bar, right = (html.unescape(str(k['state'].get('value', ''))).replace('\u2007', ' ').strip() for k in kids)
     right = TQDM_TIMES.sub('', right)
     return ' '.join(p for p in (left, right) if p) + '\n'
@@ -92,7 +94,7 @@ def _merge_streams(outputs):
         else: out.append(o)
     for o in out:
         if o.get('output_type') == 'stream': o['text'] = terminal_text(_text(o['text']))
-    return [o for o in out if o.get('output_type') != 'stream' or o['text']]
+    return [o for o in out if o.get('output_type') != 'stream' or o['text'].strip()]  # not a bar's lone newlines
 
 
 def _tame_widgets(nb, name):

@@ -223,7 +223,8 @@ def main(argv=None):
     sys.stdout.flush()
     for r in failed: print(f'\n=== {r.path.name} failed: {r.error}', file=sys.stderr)
     if export_err: print(f"\n=== the notebooks' `nbdev.nbdev_export()` cell failed in {nbs}: {export_err}", file=sys.stderr)
-    for s in short: print(f'\n=== outputs: {s}; run `make test-learner NB_ARGS=--write` and commit nbs/', file=sys.stderr)
+    for s in short:
+        print(f'\n=== outputs: {s}; run `make test-learner NB_ARGS=--write` and commit nbs/', file=sys.stderr)
     sys.stderr.flush()
     print(f'\nlearner run: {total:.0f} s, {a.jobs} kernel(s) at a time')
     print(f'{sum(r.ok for r in results)} passed, {len(failed)} failed')
