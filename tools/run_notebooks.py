@@ -144,6 +144,7 @@ async def run_one(path, timeout, env, hold_export, write, cell_timeout, log_path
     if res.ok:
         for i, src in held.items(): nb.cells[i].source = src  # back, unexecuted (it prints nothing anyway)
         nb.metadata.pop('language_info', None)
+        clean_notebook(nb, path)  # first, so that outputs compare with the committed (clean) ones
         tame(nb, committed, path.name)  # stable outputs; the committed ones where only volatile details changed
         clean_notebook(nb, path)
         if write:
