@@ -138,9 +138,16 @@ def _tame_widgets(nb, name):
             if view: view['model_id'] = new_id.get(view['model_id'], view['model_id'])
 
 
+def _masked(x):
+    if isinstance(x, str): return volatile_key(x)
+    if isinstance(x, list): return [_masked(v) for v in x]
+    if isinstance(x, dict): return {k: _masked(v) for k, v in x.items()}
+    return x
+
+
 def _key(outputs):
-    "A cell's outputs as one string, volatile details masked."
-    return volatile_key(json.dumps(outputs, sort_keys=True, ensure_ascii=False))
+    "A cell's outputs as one string, volatile details masked (in each text, before JSON escapes its newlines)."
+    return json.dumps(_masked(outputs), sort_keys=True, ensure_ascii=False)
 
 
 def tame(nb, old=None, name='nb'):
