@@ -44,7 +44,9 @@ VOLATILE = [
     (re.compile(r'\b(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1?\]):\d+'), r'\1:<port>'),
     (re.compile(r'\b(port|pid)(["\']?\s*[=:]?\s*)\d+', re.I), r'\1\2<n>'),
     (re.compile(r'process \[\d+\]'), 'process [<n>]'),
-    (re.compile(r'\b[0-9a-f]{32}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b'), '<uuid>'),
+    (re.compile(r'\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b'), '<uuid>'),
+    (re.compile(r'\b(?=[a-f]*\d)(?=\d*[a-f])[0-9a-f]{16,}\b'), '<hex>'),  # request ids, cache keys, widget ids
+    (re.compile(r'\b(\w+_(s|ms|sec|seconds))=\d+(\.\d+)?'), r'\1=<num>'),  # load_s=0.16, latency_ms=52.6
     (re.compile(r'\b(chatcmpl|cmpl|req|run)-[0-9a-zA-Z]{6,}\b'), r'\1-<id>'),
     (re.compile(r'\b(nonce-|nonce=)[\w+/=-]+'), r'\1<nonce>'),
     (re.compile(r'(\d[\d,]*(\.\d+)?(e-?\d+)?)(\s?)(ms|s|sec|seconds|min|µs|us|ns|it/s|s/it|tok/s|tokens/s|steps/s|'
@@ -145,9 +147,21 @@ def _masked(x):
     return x
 
 
+def _lines_once(text):
+    "The distinct lines of `text`, sorted: a poll logged twice or three times, a log line a poll overtook, read the same."
+    return sorted(set(text.split('\n')))
+
+
 def _key(outputs):
-    "A cell's outputs as one string, volatile details masked (in each text, before JSON escapes its newlines)."
-    return json.dumps(_masked(outputs), sort_keys=True, ensure_ascii=False)
+    """A cell's outputs as one string, volatile details masked (in each text, before JSON escapes its newlines);
+    stdout and stderr each as one text, since how the two interleave depends on timing."""
+    streams, rest = {}, []
+    for o in outputs:
+        if o.get('output_type') == 'stream':
+            streams[o.get('name')] = streams.get(o.get('name'), '') + _text(o.get('text'))
+        else: rest.append(o)
+    streams = {k: _lines_once(volatile_key(v)) for k, v in streams.items()}
+    return json.dumps([streams, _masked(rest)], sort_keys=True, ensure_ascii=False)
 
 
 def tame(nb, old=None, name='nb'):
@@ -162,7 +176,7 @@ def tame(nb, old=None, name='nb'):
         if o.get('outputs') and _key(o['outputs']) == _key(c.get('outputs', [])):
             c['outputs'] = copy.deepcopy(o['outputs'])
     w_old, w_new = old.metadata.get('widgets'), nb.metadata.get('widgets')
-    if w_old and w_new and _key(w_old) == _key(w_new): nb.metadata['widgets'] = copy.deepcopy(w_old)
+    if w_old and w_new and _masked(w_old) == _masked(w_new): nb.metadata['widgets'] = copy.deepcopy(w_old)
     return nb
 
 
