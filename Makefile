@@ -43,7 +43,9 @@ check: install  ## fail if nbdev_export or nbdev_clean would change a tracked fi
 test: check  ## set up, check export and cleanliness, then run every notebook (nbdev_test)
 	$(BIN)/nbdev_test --n_workers 2 --timing
 
-# NB='00_core 05_data' runs only those; NB_ARGS='--write' saves them executed (outputs kept, cleaned).
+# NB='00_core 05_data' runs only those; NB_ARGS='--write' saves them executed (outputs tamed by tools/nb_outputs.py,
+# cleaned: a second --write changes little); NB_ARGS=--check-outputs fails unless the committed notebooks carry
+# outputs for at least half the cells with a result and every chart (CI). No trained model is needed.
 NB ?=
 NB_ARGS ?=
 test-learner: install  ## run every notebook as a learner does: Run All in a fresh Jupyter kernel, IN_TEST unset

@@ -10,13 +10,20 @@ Hugging Face token, every cell included, and fails on the first error, naming th
     python tools/run_notebooks.py                    # every notebook in nbs/, 2 kernels at a time
     python tools/run_notebooks.py nbs/00_core.ipynb  # the ones named
     python tools/run_notebooks.py --write 00_core    # ... and save them executed, cleaned as nbdev_clean does
+    python tools/run_notebooks.py --check-outputs    # ... and fail unless the committed files carry enough outputs
+
+`--write` tames the outputs first (tools/nb_outputs.py: progress bars to text, widget state kept for the widgets
+shown, the committed outputs kept where only temp paths, ports, timings, ... changed), so that a second `--write`
+changes little. Every run ends with a table of the code cells that produce a result and how many of them carry
+outputs in the committed notebook (charts counted apart), then the line `N passed, N failed`.
 
 With more than one kernel at a time, the notebooks' last cell (`nbdev.nbdev_export()`, which rewrites every file
 in `radon/`) is held back, so that no kernel imports a module while another kernel rewrites it; one such cell is
 then run on its own in a fresh kernel once all notebooks have passed. `--jobs 1` runs every cell in place.
 """
-import argparse, asyncio, os, sys, tempfile, time, traceback
+import argparse, asyncio, copy, os, sys, tempfile, time, traceback
 from pathlib import Path
+from nb_outputs import coverage, coverage_table, tame
 
 REPO = Path(__file__).resolve().parent.parent
 EXPORT_CALL = 'nbdev_export' + '('  # the cell a notebook ends with (nbdev_test skips it too)
@@ -86,7 +93,9 @@ def quiet_orphans(loop, ctx):
 
 
 class Result:
-    def __init__(self, path): self.path, self.ok, self.secs, self.cells, self.error, self.held = path, False, 0., 0, '', 0
+    def __init__(self, path):
+        self.path, self.ok, self.secs, self.cells, self.error, self.held = path, False, 0., 0, '', 0
+        self.coverage = None  # nb_outputs.coverage: results when run against the outputs committed
 
 
 async def run_one(path, timeout, env, hold_export, write, cell_timeout, log_path):
@@ -96,6 +105,7 @@ async def run_one(path, timeout, env, hold_export, write, cell_timeout, log_path
     from nbclient.exceptions import CellExecutionError, DeadKernelError
     res = Result(path)
     nb = nbformat.read(path, as_version=4)
+    committed = copy.deepcopy(nb)
     held = {}  # cell index -> source of the export cells held back (an empty cell is not run)
     if hold_export:
         for i, c in enumerate(nb.cells):
@@ -131,11 +141,16 @@ async def run_one(path, timeout, env, hold_export, write, cell_timeout, log_path
                 res.error = f'{where}: {type(e).__name__}: {e}\n{tb}\n{kernel_log(log_path)}'
     res.secs = time.monotonic() - t0
     res.cells = client.code_cells_executed
-    if res.ok and write:
+    if res.ok:
         for i, src in held.items(): nb.cells[i].source = src  # back, unexecuted (it prints nothing anyway)
         nb.metadata.pop('language_info', None)
+        clean_notebook(nb, path)  # first, so that outputs compare with the committed (clean) ones
+        tame(nb, committed, path.name)  # stable outputs; the committed ones where only volatile details changed
         clean_notebook(nb, path)
-        nbformat.write(nb, path)
+        if write:
+            nbformat.write(nb, path)
+            committed = nb
+        res.coverage = coverage(nb, committed)
     return res
 
 
@@ -169,7 +184,11 @@ def main(argv=None):
                     help='kernels at a time (default 2, or $RADON_NB_JOBS)')
     ap.add_argument('--timeout', type=float, default=300, help='seconds one notebook may take (default 300)')
     ap.add_argument('--write', action='store_true',
-                    help='save each notebook that passed executed, outputs kept, cleaned like nbdev_clean')
+                    help='save each notebook that passed executed, outputs kept and tamed (tools/nb_outputs.py), '
+                         'cleaned like nbdev_clean')
+    ap.add_argument('--check-outputs', action='store_true',
+                    help='also fail unless at least half the cells with a result, and every chart, carry their '
+                         'outputs in the committed notebooks')
     a = ap.parse_args(argv)
     if a.jobs < 1: ap.error(f'--jobs {a.jobs}: give 1 or more')
     nbs = Path(a.nbs).resolve()
@@ -191,12 +210,26 @@ def main(argv=None):
         total = time.monotonic() - t0
     print(f"\n| notebook | result | seconds | code cells run |\n|---|---|---:|---:|")
     for r in results: print(f"| {r.path.name} | {'pass' if r.ok else 'FAIL'} | {r.secs:.1f} | {r.cells} |")
-    print(f'\nlearner run: {total:.0f} s, {a.jobs} kernel(s) at a time')
-    print(f'{sum(r.ok for r in results)} passed, {sum(not r.ok for r in results)} failed')
+    rows = [(r.path.name, r.coverage) for r in results if r.coverage]
+    table, tot = coverage_table(rows)
+    print(f"\nOutputs {'written' if a.write else 'committed'} (code cells with a result when run, those carrying "
+          f"outputs in the file; charts = cells with an image):\n{table}")
+    short = []
+    if a.check_outputs:
+        if tot['committed'] * 2 < tot['results']:
+            short.append(f"{tot['committed']} of {tot['results']} cells with a result carry outputs (less than half)")
+        short += [f"{n}: {c['charts'] - c['charts_committed']} chart(s) not committed" for n, c in rows
+                  if c['charts_committed'] < c['charts']]
     failed = [r for r in results if not r.ok]
+    sys.stdout.flush()
     for r in failed: print(f'\n=== {r.path.name} failed: {r.error}', file=sys.stderr)
     if export_err: print(f"\n=== the notebooks' `nbdev.nbdev_export()` cell failed in {nbs}: {export_err}", file=sys.stderr)
-    return 1 if failed or export_err else 0
+    for s in short:
+        print(f'\n=== outputs: {s}; run `make test-learner NB_ARGS=--write` and commit nbs/', file=sys.stderr)
+    sys.stderr.flush()
+    print(f'\nlearner run: {total:.0f} s, {a.jobs} kernel(s) at a time')
+    print(f'{sum(r.ok for r in results)} passed, {len(failed)} failed')
+    return 1 if failed or export_err or short else 0
 
 
 if __name__ == '__main__': sys.exit(main())
