@@ -14,7 +14,7 @@ from .core import get_logger, radon_home
 
 # %% auto #0
 __all__ = ['SCHEMA', 'EVENT_TTL', 'ROLES', 'SQLiteState', 'bucket_allows', 'StateUnavailable', 'redact_url', 'RedisState',
-           'state_path', 'open_state']
+           'state_path', 'open_state', 'open_shared_state']
 
 # %% ../nbs/08d_state.ipynb #5297e5cb
 SCHEMA = """
@@ -179,13 +179,29 @@ def bucket_allows(windows:list[tuple[float, float, int]], rate:float, capacity:f
 @patch
 def incr(self:SQLiteState, name:str, by:int=1):
     "Add `by` to the shared counter `name`."
-    self._run('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE '
-              'SET value = value + excluded.value', (name, int(by)))
+    self.add_counts({name: by})
+
+@patch
+def add_counts(self:SQLiteState, counts:dict[str, int]):
+    "Add each of `counts` (name -> amount) to its shared counter, in one transaction."
+    rows = [(str(k), int(v)) for k, v in counts.items() if v]
+    if not rows: return
+    with self._lock:
+        try:
+            self._con.executemany('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) '
+                                  'DO UPDATE SET value = value + excluded.value', rows)
+        except sqlite3.OperationalError as e:
+            raise StateUnavailable(f"the bot state database {self.path} is busy ({e})") from None
 
 @patch
 def counters(self:SQLiteState) -> dict[str, int]:
     "Every shared counter."
     return dict(self._run('SELECT name, value FROM counters ORDER BY name').fetchall())
+
+@patch
+def ping(self:SQLiteState) -> bool:
+    "True when the store answers (else `StateUnavailable`)."
+    return self._run('SELECT 1').fetchone() == (1,)
 
 # %% ../nbs/08d_state.ipynb #d37a979f
 class StateUnavailable(RuntimeError):
@@ -293,6 +309,19 @@ def incr(self:RedisState, name:str, by:int=1):
     self._do(self.r.hincrby, self._k('counters'), name, int(by))
 
 @patch
+def add_counts(self:RedisState, counts:dict[str, int]):
+    "Add each of `counts` to its shared counter, in one transaction."
+    rows = [(str(k), int(v)) for k, v in counts.items() if v]
+    def run():
+        p = self.r.pipeline(transaction=True)
+        for k, v in rows: p.hincrby(self._k('counters'), k, v)
+        p.execute()
+    if rows: self._do(run)
+
+@patch
+def ping(self:RedisState) -> bool: return bool(self._do(self.r.ping))
+
+@patch
 def counters(self:RedisState) -> dict[str, int]:
     return {k: int(v) for k, v in sorted(self._do(self.r.hgetall, self._k('counters')).items())}
 
@@ -318,3 +347,8 @@ def open_state(url:str|None=None) -> SQLiteState|RedisState:
     if url and url.split(':', 1)[0] in ('redis', 'rediss', 'unix'):
         return RedisState(url, prefix=os.environ.get('RADON_STATE_PREFIX', 'radon:'))
     return SQLiteState(state_path(url))
+
+def open_shared_state() -> SQLiteState|RedisState|None:
+    "The store `RADON_STATE_URL` names, opened now (an error naming it if it cannot be); None if unset."
+    url = os.environ.get('RADON_STATE_URL', '').strip()
+    return open_state(url) if url else None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_testing.ipynb #1638875e
 from __future__ import annotations
-import asyncio, json, os, signal, socket, subprocess, sys, threading, time
+import asyncio, json, os, shutil, signal, socket, subprocess, sys, threading, time
 from pathlib import Path
 
 import torch
@@ -14,7 +14,7 @@ from .hybrid import build_model, config_from_dict, load_config, load_model
 
 # %% auto #0
 __all__ = ['TINY_ARCHS', 'tiny_config', 'save_model_folder', 'tiny_checkpoint', 'memorize', 'wait_for', 'sse_events', 'run_sync',
-           'free_port', 'ServerProcess']
+           'free_port', 'ServerProcess', 'RedisServer']
 
 # %% ../nbs/04a_testing.ipynb #74d8ea66
 TINY_ARCHS = ('gpt2', 't5', 'hybrid')
@@ -173,4 +173,46 @@ class ServerProcess:
         return self.proc.returncode
 
     def __enter__(self): return self
+    def __exit__(self, *exc): self.stop()
+
+# %% ../nbs/04a_testing.ipynb #ac7e4617
+class RedisServer:
+    "A real `redis-server` on 127.0.0.1 in folder `d`, AOF on; restartable with the same data."
+    def __init__(self, d:str|Path,             # folder of its data (and config)
+                 password:str|None=None,      # `requirepass`, in the URL as redis://:password@...
+                 port:int|None=None):         # default: a free port
+        if shutil.which('redis-server') is None:
+            raise RuntimeError("redis-server is not installed: `apt-get install redis-server` "
+                               "(.ci/run installs it).")
+        self.d, self.password, self.proc = Path(d), password, None
+        self.port = port or free_port()
+        auth = f':{password}@' if password else ''
+        self.url = f'redis://{auth}127.0.0.1:{self.port}/0'
+        lines = [f'port {self.port}', 'bind 127.0.0.1', f'dir {self.d}', 'appendonly yes',
+                 'appendfsync always', 'save ""']
+        if password: lines.append(f'requirepass {password}')
+        self.d.mkdir(parents=True, exist_ok=True)
+        (self.d/'redis.conf').write_text('\n'.join(lines) + '\n')
+
+    def start(self, timeout:float=20) -> RedisServer:
+        "Start it (again: with its data) and wait until it takes connections."
+        self.proc = subprocess.Popen(['redis-server', str(self.d/'redis.conf')],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'redis-server exited with {self.proc.returncode}')
+            try:
+                with socket.create_connection(('127.0.0.1', self.port), 0.1): return self
+            except OSError: time.sleep(0.05)
+        raise TimeoutError(f'redis-server did not listen on port {self.port} within {timeout} s')
+
+    def stop(self, kill:bool=False):
+        "Stop it: SIGTERM (a clean shutdown), or with `kill` SIGKILL (a crash)."
+        if self.proc is not None and self.proc.poll() is None:
+            if kill: self.proc.kill()
+            else: self.proc.terminate()
+            self.proc.wait(10)
+
+    def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
