@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from .openai_routes import router as openai_router
 from .page import page_router
 from .server import create_app
+from .state import open_shared_state
 from .vk import router as vk_router
 
 # %% auto #0
@@ -16,7 +17,8 @@ __all__ = ['app', 'build_app']
 
 # %% ../nbs/09a_app.ipynb #95a283c3
 def build_app(**kwargs) -> FastAPI:
-    "RADON's whole server: `create_app(**kwargs)` with the OpenAI routes, the VK webhook and the web page."
+    "RADON's whole server: `create_app` with the OpenAI routes, the VK webhook, the page, shared state."
+    kwargs.setdefault('state_store', open_shared_state)  # RADON_STATE_URL's store, opened at start-up
     return create_app(extra_routers=[openai_router, vk_router, page_router], **kwargs)
 
 app = build_app()

@@ -529,9 +529,11 @@ def vk_settings(app) -> VKSettings|None:
     return s if s is not None else VKSettings.from_env()
 
 def get_store(app):
-    "The app's state store: `app.state.vk_store` when set, else opened from the environment now."
+    "The bot's state store: `app.state.vk_store`, else the server's shared one, else opened now."
     if getattr(app.state, 'vk_store', None) is None:
-        app.state.vk_store, app.state.vk_store_opened = open_state(), True
+        shared = getattr(app.state, 'state_store', None)   # RADON_STATE_URL's, opened at start-up
+        if shared is not None: app.state.vk_store = shared  # the server's: not ours to close
+        else: app.state.vk_store, app.state.vk_store_opened = open_state(), True
         get_logger('radon.vk').info(f'VK bot state in {app.state.vk_store!r}')
     return app.state.vk_store
 
