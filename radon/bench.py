@@ -596,7 +596,10 @@ def _serve_args(p):
     p.add_argument('--batch-size', type=int, default=16, help='RADON_MAX_BATCH_SIZE of the batched run')
     p.add_argument('--queue', type=int, default=8, help='RADON_MAX_QUEUE of the batched server (small, for the burst)')
     p.add_argument('--overload', type=int, default=200, help='requests sent at once in the overload burst')
-    p.add_argument('--threads', type=int, default=0, help='RADON_TORCH_THREADS of the server (0: torch default)')
+    p.add_argument('--threads', type=int, default=0,
+                   help='RADON_TORCH_THREADS of each worker (0: torch default; with --workers N: cores / N)')
+    p.add_argument('--workers', type=int, default=1,
+                   help='also serve the load from the batched server with N uvicorn workers (1: not)')
 
 def _percentile(xs:list[float], p:float) -> float:
     "Nearest-rank percentile of `xs`."
@@ -611,7 +614,7 @@ def _serve_prompts(n:int) -> list[str]:
     return [' '.join(lines[i % len(lines)].split()[:8]) for i in range(n)]
 
 # %% ../nbs/12_bench.ipynb #606eccd1
-import math, threading
+import math, os, threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -625,16 +628,19 @@ def serve_load(url:str, bodies:list[dict], clients:int) -> tuple[dict, list[str|
         try:
             r = local.s.post(f'{url}/generate', json=body, timeout=600)
             out = r.json() if r.status_code == 200 else None
-        except (requests.RequestException, ValueError): out = None
-        return time.perf_counter() - t0, out
+            worker = r.headers.get('x-radon-worker')
+        except (requests.RequestException, ValueError): out = worker = None
+        return time.perf_counter() - t0, out, worker
     t0 = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool: res = list(pool.map(one, bodies))
     wall = time.perf_counter() - t0
-    lat, outs = [l for l, _ in res], [o for _, o in res]
+    lat, outs = [l for l, _, _ in res], [o for _, o, _ in res]
     tokens = sum(o['details']['generated_tokens'] for o in outs if o)
     figures = {'req_s': round(len(bodies) / wall, 2), 'tok_s': round(tokens / wall, 1),
                'p50_ms': round(_percentile(lat, 50) * 1000, 1),
-               'p99_ms': round(_percentile(lat, 99) * 1000, 1), 'errors': sum(o is None for o in outs)}
+               'p95_ms': round(_percentile(lat, 95) * 1000, 1),
+               'p99_ms': round(_percentile(lat, 99) * 1000, 1), 'errors': sum(o is None for o in outs),
+               'workers_seen': len({w for _, o, w in res if o and w})}
     return figures, [o and o['generated_text'] for o in outs]
 
 def serve_burst(url:str, body:dict, n:int) -> dict:
@@ -651,44 +657,64 @@ def serve_burst(url:str, body:dict, n:int) -> dict:
     return {'status_counts': dict(sorted(codes.items())), 'health_after': health}
 
 # %% ../nbs/12_bench.ipynb #38d50a10
+def _warm_up(url:str, bodies:list[dict], clients:int, workers:int, rounds:int=5):
+    "Untimed rounds of `bodies` until `workers` different workers have answered (at most `rounds`)."
+    for _ in range(rounds):
+        if serve_load(url, bodies, clients)[0]['workers_seen'] >= workers: return
+
 @bench_command('serve',
-               help='the API server under concurrent clients: batched vs unbatched throughput, and an overload burst',
+               help='the API server under concurrent clients: batched vs unbatched throughput, '
+                    'N workers, and an overload burst',
                args=_serve_args)
 def bench_serve(args) -> dict:
     import requests, tempfile
     from radon.testing import ServerProcess, tiny_checkpoint
-    for name in ('clients', 'requests', 'max_new_tokens', 'batch_size', 'queue', 'overload', 'vocab_size'):
+    for name in ('clients', 'requests', 'max_new_tokens', 'batch_size', 'queue', 'overload', 'vocab_size',
+                 'workers'):
         if getattr(args, name) < 1:
             raise SystemExit(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.clients > args.batch_size + args.queue:
         raise SystemExit(f"--clients {args.clients} > --batch-size {args.batch_size} + --queue {args.queue}: "
                          "the batched run would be refused with 429; raise --queue or --batch-size")
-    if args.model is None and not Path(args.config).is_file(): raise SystemExit(f"--config {args.config}: no such file")
+    if args.model is None and not Path(args.config).is_file():
+        raise SystemExit(f"--config {args.config}: no such file")
     bodies = [{'inputs': p, 'parameters': {'max_new_tokens': args.max_new_tokens}}
               for p in _serve_prompts(args.requests)]
+    n = args.workers
+    per_worker = args.threads or (max(1, (os.cpu_count() or 1) // n) if n > 1 else 0)
     with tempfile.TemporaryDirectory() as d:
         model = (Path(args.model) if args.model
                  else tiny_checkpoint(Path(d)/'model', args.config, vocab_size=args.vocab_size))
-        threads = {'RADON_TORCH_THREADS': args.threads} if args.threads else {}
-        env = dict(RADON_MODEL=model, RADON_LOG_LEVEL='WARNING', **threads)
+        env = dict(RADON_MODEL=model, RADON_LOG_LEVEL='WARNING')
         quiet = ('--log-level', 'warning', '--no-access-log')
         res, texts = {}, {}
-        runs = (('batched', args.batch_size, args.queue), ('unbatched', 1, args.clients + args.queue))
-        for run, batch, queue in runs:
-            with ServerProcess(cwd=d, uvicorn_args=quiet, RADON_MAX_BATCH_SIZE=batch, RADON_MAX_QUEUE=queue,
-                               **env) as srv:
-                srv.wait_healthy()
+        # (name, batch size, queue, workers, torch threads per worker; 0: torch's default)
+        runs = [('batched', args.batch_size, args.queue, 1, args.threads),
+                ('unbatched', 1, args.clients + args.queue, 1, args.threads)]
+        if n > 1: runs.append((f'workers_{n}', args.batch_size, args.queue, n, per_worker))
+        for run, batch, queue, workers, threads in runs:
+            extra = {'RADON_TORCH_THREADS': threads} if threads else {}
+            with ServerProcess(cwd=d, uvicorn_args=(*quiet, '--workers', str(workers)),
+                               RADON_MAX_BATCH_SIZE=batch, RADON_MAX_QUEUE=queue, **env, **extra) as srv:
+                srv.wait_healthy(timeout=300, workers=workers)
                 if run == 'batched': info = requests.get(f'{srv.url}/model_info').json()
-                serve_load(srv.url, bodies[:args.clients], args.clients)  # warm-up
+                _warm_up(srv.url, bodies[:args.clients], args.clients, workers)
                 res[run], texts[run] = serve_load(srv.url, bodies, args.clients)
                 if run == 'batched': res['overload'] = serve_burst(srv.url, bodies[0], args.overload)
     res['ratio'] = round(res['batched']['tok_s'] / max(res['unbatched']['tok_s'], 1e-9), 2)
-    res['same_outputs'] = texts['batched'] == texts['unbatched']
+    res['same_outputs'] = all(t == texts['batched'] for t in texts.values())
     res['setup'] = {'model': info['model_id'] if args.model else Path(args.config).name,
-                    'parameters': info['parameters'], 'vocab_size': info['vocab_size'], 'device': info['device'],
-                    'clients': args.clients, 'requests': args.requests,
-                    'max_new_tokens': args.max_new_tokens, 'batch_size': args.batch_size, 'queue': args.queue}
-    return {k: res[k] for k in ('batched', 'unbatched', 'ratio', 'same_outputs', 'overload', 'setup')}
+                    'parameters': info['parameters'], 'vocab_size': info['vocab_size'],
+                    'device': info['device'], 'clients': args.clients, 'requests': args.requests,
+                    'max_new_tokens': args.max_new_tokens, 'batch_size': args.batch_size,
+                    'queue': args.queue, 'cpu_count': os.cpu_count(), 'threads': args.threads}
+    keys = ['batched', 'unbatched', 'ratio', 'same_outputs', 'overload', 'setup']
+    if n > 1:
+        one, many = res['batched'], res.pop(f'workers_{n}')
+        res['workers'] = {'1': one, str(n): many, 'ratio': round(many['tok_s'] / max(one['tok_s'], 1e-9), 2),
+                          'threads_per_worker': {'1': args.threads or 'torch default', str(n): per_worker}}
+        keys.insert(4, 'workers')
+    return {k: res[k] for k in keys}
 
 # %% ../nbs/12_bench.ipynb #cd4d17fa
 import io, os, re, resource, threading

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_testing.ipynb #1638875e
 from __future__ import annotations
-import asyncio, json, os, signal, socket, subprocess, sys, threading, time
+import asyncio, json, os, shutil, signal, socket, subprocess, sys, threading, time, weakref
 from pathlib import Path
 
 import torch
@@ -14,7 +14,7 @@ from .hybrid import build_model, config_from_dict, load_config, load_model
 
 # %% auto #0
 __all__ = ['TINY_ARCHS', 'tiny_config', 'save_model_folder', 'tiny_checkpoint', 'memorize', 'wait_for', 'sse_events', 'run_sync',
-           'free_port', 'ServerProcess']
+           'end_child', 'free_port', 'ServerProcess', 'RedisServer']
 
 # %% ../nbs/04a_testing.ipynb #74d8ea66
 TINY_ARCHS = ('gpt2', 't5', 'hybrid')
@@ -128,6 +128,15 @@ def run_sync(coro):
     return box['value']
 
 # %% ../nbs/04a_testing.ipynb #9d6db499
+def end_child(proc:subprocess.Popen, timeout:float=10):
+    "Stop child `proc` if it still runs: SIGTERM (a clean stop), SIGKILL after `timeout` s."
+    if proc.poll() is None:
+        proc.terminate()
+        try: proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
 def free_port() -> int:
     "A TCP port on 127.0.0.1 that nobody listens on right now."
     with socket.socket() as sock:
@@ -147,20 +156,25 @@ class ServerProcess:
                                      stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []  # its output, read as it comes (a full pipe would block it)
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
+        weakref.finalize(self, end_child, self.proc)  # a test that fails leaves no server behind
 
-    def wait_healthy(self, timeout:float=120) -> list[int]:
-        "Poll /health until it answers 200; the statuses seen. Raises if the server dies or stalls."
+    def wait_healthy(self, timeout:float=120, workers:int=1) -> list[int]:
+        "Poll /health until `workers` different workers answered 200: the statuses seen."
         import requests
-        seen, t0 = [], time.monotonic()
+        seen, ok, t0 = [], set(), time.monotonic()
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
                 last = ''.join(self.lines[-20:])
                 raise RuntimeError(f"the server exited with {self.proc.returncode}:\n{last}")
-            try: seen.append(requests.get(f'{self.url}/health', timeout=5).status_code)
-            except requests.ConnectionError: pass
-            if seen and seen[-1] == 200: return seen
-            time.sleep(0.1)
-        raise TimeoutError(f'{self.url} was not healthy after {timeout} s')
+            try: r = requests.get(f'{self.url}/health', timeout=5)  # a new connection each time
+            except requests.ConnectionError: r = None
+            if r is not None:
+                seen.append(r.status_code)
+                if r.status_code == 200: ok.add(r.json().get('worker'))
+            if len(ok) >= workers: return seen
+            if r is None or r.status_code != 200: time.sleep(0.1)
+        raise TimeoutError(f'{self.url}: {len(ok)} of {workers} worker(s) healthy after '
+                           f'{timeout} s')
 
     def stop(self, timeout:float=30) -> int:
         "Ctrl-C (SIGINT) for a graceful shutdown, a kill if that takes too long; the exit code."
@@ -173,4 +187,47 @@ class ServerProcess:
         return self.proc.returncode
 
     def __enter__(self): return self
+    def __exit__(self, *exc): self.stop()
+
+# %% ../nbs/04a_testing.ipynb #ac7e4617
+class RedisServer:
+    "A real `redis-server` on 127.0.0.1 in folder `d`, AOF on; restartable with the same data."
+    def __init__(self, d:str|Path,             # folder of its data (and config)
+                 password:str|None=None,      # `requirepass`, in the URL as redis://:password@...
+                 port:int|None=None):         # default: a free port
+        if shutil.which('redis-server') is None:
+            raise RuntimeError("redis-server is not installed: `apt-get install redis-server` "
+                               "(.ci/run installs it).")
+        self.d, self.password, self.proc = Path(d), password, None
+        self.port = port or free_port()
+        auth = f':{password}@' if password else ''
+        self.url = f'redis://{auth}127.0.0.1:{self.port}/0'
+        lines = [f'port {self.port}', 'bind 127.0.0.1', f'dir {self.d}', 'appendonly yes',
+                 'appendfsync always', 'save ""']
+        if password: lines.append(f'requirepass {password}')
+        self.d.mkdir(parents=True, exist_ok=True)
+        (self.d/'redis.conf').write_text('\n'.join(lines) + '\n')
+
+    def start(self, timeout:float=20) -> RedisServer:
+        "Start it (again: with its data) and wait until it takes connections."
+        self.proc = subprocess.Popen(['redis-server', str(self.d/'redis.conf')],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        weakref.finalize(self, end_child, self.proc)  # stopped at exit, if a test fails before
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'redis-server exited with {self.proc.returncode}')
+            try:
+                with socket.create_connection(('127.0.0.1', self.port), 0.1): return self
+            except OSError: time.sleep(0.05)
+        raise TimeoutError(f'redis-server did not listen on port {self.port} within {timeout} s')
+
+    def stop(self, kill:bool=False):
+        "Stop it: SIGTERM (a clean shutdown), or with `kill` SIGKILL (a crash)."
+        if self.proc is not None and self.proc.poll() is None:
+            if kill: self.proc.kill()
+            else: self.proc.terminate()
+            self.proc.wait(10)
+
+    def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()

@@ -75,14 +75,14 @@ class VKSettings:
         except ValueError: temp = -1.0
         if not 0 <= temp <= 5:
             raw = os.environ['VK_TEMPERATURE']
-            raise ValueError(f"VK_TEMPERATURE={raw!r} must be a number in [0, 5] (0: greedy replies, "
-                             "default 0.8).")
+            raise ValueError(f"VK_TEMPERATURE={raw!r} must be a number in [0, 5] "
+                             "(0: greedy replies, default 0.8).")
         api_url = (os.environ.get('VK_API_URL', '').strip() or VK_API_URL).rstrip('/')
         if not api_url.startswith(('https://', 'http://')):
             raise ValueError(f"VK_API_URL={api_url!r} must start with https:// "
                              f"(default {VK_API_URL}).")
-        return cls(group_id=_group_id(vals['VK_GROUP_ID']), secret=vals['VK_SECRET'], token=vals['VK_TOKEN'],
-                   confirmation_code=vals['VK_CONFIRMATION_CODE'],
+        return cls(group_id=_group_id(vals['VK_GROUP_ID']), secret=vals['VK_SECRET'],
+                   token=vals['VK_TOKEN'], confirmation_code=vals['VK_CONFIRMATION_CODE'],
                    api_version=os.environ.get('VK_API_VERSION', '').strip() or VK_API_VERSION,
                    api_url=api_url,
                    max_new_tokens=env_int('VK_MAX_NEW_TOKENS', 128, 1, 4096), reply_timeout=timeout,
@@ -119,7 +119,7 @@ def _cut_at(text:str, limit:int) -> int:
     return limit
 
 def split_message(text:str, limit:int=VK_MESSAGE_LIMIT) -> list[str]:
-    "Split `text` into non-empty parts of at most `limit` characters, at paragraph, sentence, word ends."
+    "`text` in non-empty parts of at most `limit` characters, cut at paragraph, sentence, word end."
     if limit < 1: raise ValueError(f"limit must be >= 1 character, got {limit}.")
     parts, text = [], text.strip()
     while len(text) > limit:
@@ -132,7 +132,7 @@ def split_message(text:str, limit:int=VK_MESSAGE_LIMIT) -> list[str]:
 VK_RATE = 20.0   # calls per second allowed to a community token
 
 class TokenBucket:
-    "At most `rate` takes per second, in bursts of at most `capacity`; thread-safe; may be `shared`."
+    "At most `rate` takes a second, in bursts of at most `capacity`; thread-safe; may be `shared`."
     def __init__(self, rate:float=VK_RATE, capacity:float=1.0, clock=time.monotonic,
                  sleep=time.sleep, shared=None):
         if rate <= 0 or capacity < 1:
@@ -147,15 +147,15 @@ class TokenBucket:
         try: wait = float(self.shared(self.rate, self.capacity))
         except StateUnavailable as e:
             if not self.shared_failed:
-                get_logger('radon.vk').warning(f'the shared send bucket is unreachable ({e}): '
-                                               'this process keeps to the rate alone until it is back')
+                get_logger('radon.vk').warning(f'the shared send bucket is unreachable ({e}): this '
+                                               'process keeps to the rate alone until it is back')
             self.shared_failed = True
             return None
         self.shared_failed = False
         return wait
 
     def try_take(self) -> tuple[float, float]:
-        "(0, time taken) when a token was free and is now ours, else (seconds until one drips, now)."
+        "(0, time taken) when a free token is now ours, else (seconds until one drips, now)."
         if self.shared is not None and (wait := self._take_shared()) is not None:
             return wait, self.clock()
         with self._lock:
@@ -182,7 +182,7 @@ class VKAPIError(Exception):
         super().__init__(f"VK API error {code} in {method}: {msg}")
 
 def vk_call(settings:VKSettings, method:str, params:dict, timeout:float=10.0):
-    "Call VK API `method` with `params`: VK's `response`, else `VKAPIError` (or a `requests` error)."
+    "VK API `method` with `params`: VK's `response`, else `VKAPIError` (or a `requests` error)."
     data = {**params, 'access_token': settings.token, 'v': settings.api_version}
     r = requests.post(f'{settings.api_url}/{method}', data=data, timeout=timeout)
     r.raise_for_status()
@@ -212,7 +212,8 @@ _RETRY_CODES = {1, 6, 10}   # unknown error, too many requests, VK's internal er
 class VKBot:
     "The bot, one per app: its state store (events, conversations, modes, send bucket), replies."
     def __init__(self, rate:float=VK_RATE, burst:float=1, event_ttl:float=EVENT_TTL,
-                 max_pending:int=256, max_attempts:int=4, backoff:float=0.5, http_timeout:float=10.0,
+                 max_pending:int=256, max_attempts:int=4, backoff:float=0.5,
+                 http_timeout:float=10.0,
                  workers:int=4, quiet:float=0.02, max_defer:float=0.25, store=None):
         self._store, self._own_store = store, False      # see `store`
         self.event_ttl = event_ttl                       # seconds an accepted event id is kept
@@ -227,7 +228,7 @@ class VKBot:
 
     @property
     def store(self):
-        "The state store (`radon.state`); opened from the environment on first use if none was given."
+        "The state store (`radon.state`); opened from the environment on first use if none given."
         if self._store is None: self._store, self._own_store = open_state(), True
         return self._store
 
@@ -252,7 +253,7 @@ class VKBot:
     def pending(self) -> int: return len(self.tasks)
 
     def spawn(self, coro):
-        "Run `coro` after the webhook has answered; keep a reference so it is not garbage-collected."
+        "Run `coro` after the webhook has answered; keep a reference against garbage collection."
         task = asyncio.get_running_loop().create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self._finished)
@@ -277,7 +278,7 @@ class VKBot:
             self._store = None
 
     async def after_burst(self):
-        "Wait until no event came for `quiet` seconds (at most `max_defer`): a burst is answered first."
+        "Wait until no event came for `quiet` s (at most `max_defer`): a burst is answered first."
         end = time.monotonic() + self.max_defer
         while (wait := min(self.last_accept + self.quiet, end) - time.monotonic()) > 0:
             await asyncio.sleep(wait)
@@ -289,7 +290,8 @@ class VKBot:
 @patch
 async def send_part(self:VKBot, settings:VKSettings, peer_id:int, text:str, random_id:int) -> bool:
     "Send one message, retrying what is worth retrying; True when VK took it."
-    params, loop = {'peer_id': peer_id, 'message': text, 'random_id': random_id}, asyncio.get_running_loop()
+    params = {'peer_id': peer_id, 'message': text, 'random_id': random_id}
+    loop = asyncio.get_running_loop()
     if self.pool is None:
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix='radon-vk')
     def call():  # in a thread of the pool: wait for a token, then call at once
@@ -305,8 +307,9 @@ async def send_part(self:VKBot, settings:VKSettings, peer_id:int, text:str, rand
         except VKAPIError as e:
             if e.code == 5:
                 if not self.auth_failed:
-                    self.log.error(f"VK refused the community token ({e}). Replies are not being sent: "
-                                   "set VK_TOKEN to a community token with the messages permission. "
+                    self.log.error(f"VK refused the community token ({e}). Replies are not being "
+                                   "sent: set VK_TOKEN to a community token with the messages "
+                                   "permission. "
                                    "(Logged once until a send succeeds.)")
                 self.auth_failed = True
                 self.count('auth_failed')
@@ -342,7 +345,7 @@ async def send(self:VKBot, settings:VKSettings, peer_id:int, text:str, key:str) 
 _MENTION = re.compile(r'^\s*\[(?:club|public)\d+\|[^\]]*\][\s,:]*')
 
 def incoming_text(obj:dict) -> tuple[int|None, str]:
-    "(peer_id, text) of a `message_new` object; text '' when no reply is due (outgoing, no text...)."
+    "(peer_id, text) of a `message_new` object; text '' if no reply is due (outgoing, no text...)."
     msg = obj.get('message', obj) if isinstance(obj, dict) else {}
     if not isinstance(msg, dict) or str(msg.get('out', 0)) == '1': return None, ''
     try: peer_id = int(msg.get('peer_id') or msg.get('from_id') or msg.get('user_id'))
@@ -395,7 +398,7 @@ def fit_request(engine:TextGenerator, text:str, mode:str|None,
 _JUNK = re.compile('[\x00-\x08\x0b-\x1f\x7f\ufffd]')
 
 def clean_reply(text:str) -> str:
-    "The model's text as a message: no control characters, no U+FFFD (half a letter), no outer spaces."
+    "The model's text as a message: no control characters, no U+FFFD (half a letter), stripped."
     return _JUNK.sub('', text).strip()
 
 def chat_tokenizer(engine:TextGenerator):
@@ -438,7 +441,8 @@ async def answer(self:VKBot, settings:VKSettings, engine:TextGenerator, peer_id:
                  key:str) -> tuple[str, list[dict]|None]:
     "(the bot's answer to `text` from `peer_id`, the turns to remember once it is sent, or None)."
     modes, where = tuple(engine.modes), {'event_id': key}
-    if (ans := self.command(peer_id, text, modes, engine.default_mode)) is not None: return ans, None
+    ans = self.command(peer_id, text, modes, engine.default_mode)
+    if ans is not None: return ans, None
     mode = self.mode_of(peer_id, modes, engine.default_mode) if len(modes) > 1 else None
     seed, tok = random_id_for(settings.group_id, key) & 0x7FFFFFFF, chat_tokenizer(engine)
     try:
@@ -529,9 +533,11 @@ def vk_settings(app) -> VKSettings|None:
     return s if s is not None else VKSettings.from_env()
 
 def get_store(app):
-    "The app's state store: `app.state.vk_store` when set, else opened from the environment now."
+    "The bot's state store: `app.state.vk_store`, else the server's shared one, else opened now."
     if getattr(app.state, 'vk_store', None) is None:
-        app.state.vk_store, app.state.vk_store_opened = open_state(), True
+        shared = getattr(app.state, 'state_store', None)   # RADON_STATE_URL's, opened at start-up
+        if shared is not None: app.state.vk_store = shared  # the server's: not ours to close
+        else: app.state.vk_store, app.state.vk_store_opened = open_state(), True
         get_logger('radon.vk').info(f'VK bot state in {app.state.vk_store!r}')
     return app.state.vk_store
 
