@@ -490,7 +490,7 @@ def train_pair(cfg, batch_size:int, block_size:int, device=None, seed:int=0) -> 
     import torch
     from radon.core import get_device
     from radon.gpt2 import RadonGPT2LMHeadModel, to_hf_gpt2
-    from radon.training import _autocast, autocast_dtype, make_optimizer
+    from radon.training import autocast_context as _autocast, autocast_dtype, make_optimizer
     dev = get_device(device)
     amp = autocast_dtype('auto', dev)
     torch.manual_seed(seed)

@@ -396,7 +396,7 @@ def build_upload_folder(src:str|Path,                 # checkpoint folder
         for f in files: shutil.copy2(src/f, tmp/f)
         s = json.loads(state.read_text()) if state.exists() else None
         if not (tmp/'loss.png').exists() and s and s.get('history'):
-            from radon.training import plot_history
+            from radon.trainer import plot_history
             plot_history(s, tmp/'loss.png')
         card = model_card(src, repo_id, revision, license, datasets, info)
         (tmp/'README.md').write_text(card, encoding='utf-8')
