@@ -13,14 +13,14 @@ import torch
 
 import radon
 from .batching import ContinuousBatch, pad_batch, sampling_kwargs
-from .core import REPO_ROOT, get_device, get_dtype, get_logger, request_id_var
-from .fast import QUANTIZE, available_layouts, linear_fn, pack_weight
+from .core import get_device, get_dtype, get_logger, request_id_var
+from .fast import QUANTIZE, init_torch_threads
+from .hybrid import load_model, resolve_model_path
 
 # %% auto #0
 __all__ = ['BATCHING_KINDS', 'MODES', 'EngineSettings', 'EngineError', 'InvalidRequest', 'Overloaded', 'NotReady',
            'GenerationFailed', 'IncrementalDecoder', 'GenerationParams', 'Limits', 'check_params', 'GenerationResult',
-           'TokenEvent', 'Row', 'TextGenerator', 'EngineObserver', 'TokenStream', 'resolve_model_path', 'warm_kernels',
-           'GenerationEngine', 'playground']
+           'TokenEvent', 'Row', 'TextGenerator', 'EngineObserver', 'TokenStream', 'GenerationEngine', 'playground']
 
 # %% ../nbs/08_engine.ipynb #387965a0
 BATCHING_KINDS = ('auto', 'continuous', 'dynamic')
@@ -142,8 +142,7 @@ def check_params(p:GenerationParams, lim:Limits) -> GenerationParams:
     "Raise `InvalidRequest` naming the first parameter of `p` that is wrong; `p` otherwise."
     def bad(msg): raise InvalidRequest(msg)
     for name in ('max_new_tokens', 'top_k'):
-        if not _is_int(getattr(p, name)):
-            bad(f"{name} must be an integer, got {getattr(p, name)!r}")
+        if not _is_int(v := getattr(p, name)): bad(f"{name} must be an integer, got {v!r}")
     for name in ('temperature', 'top_p', 'repetition_penalty'):
         v = getattr(p, name)
         if not _is_num(v) or not math.isfinite(v): bad(f"{name} must be a finite number, got {v!r}")
@@ -232,10 +231,9 @@ class EngineObserver:
 class TokenStream:
     "Async iterator over one generation's `TokenEvent`s; the last carries the result (`.result`)."
     def __init__(self, engine:GenerationEngine, row:Row, events:bool=True):
-        self.row, self.result, self._done = row, None, False
+        self.row, self.result, self._done, self._buf = row, None, False, collections.deque()
         row.events = events  # False: only the last event (one wake-up, not one per token)
         self._loop, self._q = asyncio.get_running_loop(), asyncio.Queue()
-        self._buf = collections.deque()
         engine.submit(row, self._put)
 
     def _put(self, events:list):  # called from the worker thread
@@ -265,47 +263,16 @@ class TokenStream:
 
     async def aclose(self): self.cancel()
 
-# %% ../nbs/08_engine.ipynb #f8ebfcfa
+# %% ../nbs/08_engine.ipynb #b89d78c4
 MODES = {'radon-gpt2': ('gpt2',), 'radon-t5': ('t5',), 'radon-hybrid': ('gpt2', 't5')}
 
-def resolve_model_path(path:str|Path) -> Path:
-    "`path` (absolute, or relative to the current folder or the repository) checked to exist."
-    p = Path(path).expanduser()
-    for cand in ([p] if p.is_absolute() else [p, REPO_ROOT/p]):
-        if cand.exists(): return cand
-    raise FileNotFoundError(
-        f"RADON_MODEL={path} does not exist. Make the demo model with `make serve` (it trains "
-        "checkpoints/radon-tiny first, ~3 min on 2 cores) or with `radon-train --model-config "
-        "configs/model_config_tiny.json --training-config configs/training_config.json --data "
-        "data/sample_corpus.txt --out checkpoints/radon-tiny`, or point RADON_MODEL at a checkpoint "
-        "folder or a .safetensors/.pt file.")
-
-def warm_kernels(quantize:str|None=None) -> list[str]:
-    "Run the CPU decode products once, at a size that uses the thread pool, here: the layouts run."
-    layouts = ['int8'] if quantize == 'int8' else ['transposed', 'onednn']
-    layouts = [l for l in layouts if l in available_layouts()]
-    x, w = torch.randn(8, 512), torch.randn(512, 512)
-    with torch.inference_mode():
-        for l in layouts: linear_fn(l)(x, pack_weight(w, l), None)
-    return layouts
-
-def _init_torch_threads(n:int=0, quantize:str|None=None):
-    "Set torch's CPU threads (0: keep) and start its thread pool from this thread (the main one)."
-    if n: torch.set_num_threads(n)
-    # a parallel op: the OpenMP pool belongs to the thread that first runs one; the int8 (fbgemm)
-    # and oneDNN products keep their own per-thread state, so they run here once too
-    torch.ones(1 << 18).mul_(2)
-    warm_kernels(quantize)
-
-# %% ../nbs/08_engine.ipynb #b89d78c4
 class GenerationEngine:
     "The one owner of the model: validates, queues, batches and decodes every generation request."
     def __init__(self, settings:EngineSettings|None=None, observer:EngineObserver|None=None):
         self.settings = settings or EngineSettings()
         self.observer = observer or EngineObserver()  # hears of queue times, cancels and results
-        self.model = self.tokenizer = None
+        self.model = self.tokenizer = self.model_id = self.model_path = None
         self.state, self.error = 'idle', None  # idle -> loading -> ready -> stopped, or error
-        self.model_id = self.model_path = None
         self.modes, self.default_mode, self.limits = (), None, {}
         self._waiting: collections.deque[Row] = collections.deque()
         self._cv = threading.Condition()
@@ -334,8 +301,7 @@ class GenerationEngine:
             raise ValueError(f"{model_path or model_id} has no tokenizer files: a checkpoint folder "
                              "needs tokenizer.json next to the weights.")
         self.model, self.tokenizer = model.eval(), tokenizer
-        self.model_id, self.model_path = model_id, model_path
-        self.modes = MODES[mt]
+        self.model_id, self.model_path, self.modes = model_id, model_path, MODES[mt]
         self.default_mode = getattr(model.config, 'default_mode', None) or self.modes[0]
         eos = tokenizer.eos_token_id if model.config.eos_token_id is None else model.config.eos_token_id
         self.eos_id = eos if isinstance(eos, int) else min(eos)  # the document separator of prompts
@@ -361,27 +327,25 @@ class GenerationEngine:
 
     def load(self, path:str|Path|None=None) -> GenerationEngine:
         "Load the checkpoint at `path` (default: the settings' `model`) and serve it."
-        from radon.hybrid import load_model
         p = resolve_model_path(path or self.settings.model)
         if threading.current_thread() is threading.main_thread():
-            _init_torch_threads(self.settings.torch_threads, self.settings.quantize)
+            init_torch_threads(self.settings.torch_threads, self.settings.quantize)
         device = get_device(self.settings.device)
         dtype = get_dtype(self.settings.dtype, device)
         t0 = time.perf_counter()
         model, tok = load_model(p, device=device, dtype=dtype, quantize=self.settings.quantize)
         self.attach(model, tok, model_id=(p.name if p.is_dir() else p.stem), model_path=str(p))
         took = round(time.perf_counter() - t0, 2)
-        self.log.info('model loaded', extra={'model': str(p), 'model_type': model.config.model_type,
-                                             'device': str(device), 'load_s': took,
-                                             'dtype': str(dtype).removeprefix('torch.'),
-                                             'quantize': self.settings.quantize})
+        self.log.info('model loaded', extra=dict(
+            model=str(p), model_type=model.config.model_type, device=str(device), load_s=took,
+            dtype=str(dtype).removeprefix('torch.'), quantize=self.settings.quantize))
         return self
 
     def start_loading(self, path:str|Path|None=None) -> threading.Thread:
         "Check that the model exists, then load it in a thread (`state` is 'loading' meanwhile)."
         p = resolve_model_path(path or self.settings.model)
         self.state, self.error = 'loading', None
-        _init_torch_threads(self.settings.torch_threads, self.settings.quantize)
+        init_torch_threads(self.settings.torch_threads, self.settings.quantize)
         def run():
             try: self.load(p)
             except Exception as e:
@@ -421,16 +385,14 @@ class GenerationEngine:
         p = next(m.parameters())
         halves = [getattr(m, h) for h in ('gpt2', 't5') if hasattr(m, h)] or [m]  # a hybrid's two
         quantize = next((h.decode_quantize for h in halves if getattr(h, 'decode_quantize', None)), None)
-        def batching(mo):
-            if s.max_batch_size == 1: return 'off'
-            return 'continuous' if self._continuous(mo) else 'dynamic'
+        batching = {mo: 'off' if s.max_batch_size == 1 else
+                    'continuous' if self._continuous(mo) else 'dynamic' for mo in self.modes}
         out = dict(model_id=self.model_id, model_type=c.model_type, architecture=type(m).__name__,
                    parameters=sum(q.numel() for q in m.parameters()), vocab_size=c.vocab_size,
                    dtype=str(p.dtype).removeprefix('torch.'), device=str(p.device), quantize=quantize,
                    modes=list(self.modes), default_mode=self.default_mode, **dataclasses.asdict(lim),
-                   max_batch_size=s.max_batch_size, max_queue=s.max_queue,
-                   batching={mo: batching(mo) for mo in self.modes}, chat=self.chat,
-                   radon_version=radon.__version__)
+                   max_batch_size=s.max_batch_size, max_queue=s.max_queue, batching=batching,
+                   chat=self.chat, radon_version=radon.__version__)
         if len(self.modes) > 1:
             out['limits'] = {mo: dataclasses.asdict(l) for mo, l in self.limits.items()}
         return out
@@ -613,8 +575,7 @@ class GenerationEngine:
             piece += r.dec.flush()
             self._done(r)
             result = GenerationResult(r.dec.text, reason, len(r.ids), len(r.out), r.seed, r.out)
-            self.stats['rows'] += 1
-            self.stats['tokens'] += len(r.out)
+            self.stats.update(rows=1, tokens=len(r.out))
             self.observer.on_finished(result)
         if r.events or result: r.sink([TokenEvent(t, piece, len(r.out), special, result)])
 
@@ -639,8 +600,7 @@ class GenerationEngine:
         pad, left = self.model.config.pad_token_id or 0, rows[0].mode == 'gpt2'
         ids, mask = pad_batch([r.ids for r in rows], pad, left=left)
         kw = dict(max_new_tokens=max(r.params.max_new_tokens for r in rows),
-                  eos_token_id=sorted(self.eos_ids))
-        kw.update(sampling_kwargs(rows))
+                  eos_token_id=sorted(self.eos_ids), **sampling_kwargs(rows))
         if len(self.modes) > 1: kw['mode'] = rows[0].mode
         gen = self.model.stream_generate(ids.to(dev), mask.to(dev), **kw)
         try:
@@ -689,12 +649,11 @@ class GenerationEngine:
 def playground(engine:GenerationEngine, prompt:str='Привет', max_new_tokens:int=32):
     "An ipywidgets panel to try `engine`: prompt, sampling sliders, mode, the answer streaming in."
     import ipywidgets as W
-    lim = engine.limits[engine.default_mode]
     text = W.Textarea(value=prompt, description='prompt', layout=W.Layout(width='95%'))
     temperature = W.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description='temperature')
     top_k = W.IntSlider(value=50, min=0, max=200, description='top_k')
     top_p = W.FloatSlider(value=0.95, min=0.05, max=1.0, step=0.05, description='top_p')
-    n = lim.max_new_tokens
+    n = engine.limits[engine.default_mode].max_new_tokens
     max_tokens = W.IntSlider(value=min(max_new_tokens, n), min=1, max=n, description='max tokens')
     sample = W.Checkbox(value=True, description='sample')
     mode = W.ToggleButtons(options=list(engine.modes), value=engine.default_mode,

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'EXACT_LAYOUTS', 'QUANTIZE', 'onednn_ops', 'quantize_rows', 'int8_ops', 'available_layouts', 'pack_weight',
-           'linear_fn', 'layout_for', 'set_quantize', 'decode_layout', 'derived_weights', 'KVCache']
+           'linear_fn', 'layout_for', 'set_quantize', 'decode_layout', 'warm_kernels', 'init_torch_threads',
+           'derived_weights', 'KVCache']
 
 # %% ../nbs/01a_fast.ipynb #6c4adc5f
 @functools.cache
@@ -115,6 +116,24 @@ def decode_layout(model, batch:int|None=None) -> str:
     "The fast decoders' layout for `model` and `batch` rows (its device, dtype, `decode_quantize`)."
     p = next(model.parameters())
     return layout_for(p.device, p.dtype, getattr(model, 'decode_quantize', None), batch)
+
+# %% ../nbs/01a_fast.ipynb #a6dbdb6c
+def warm_kernels(quantize:str|None=None) -> list[str]:
+    "Run the CPU decode products once, at a size that uses the thread pool, here: the layouts run."
+    layouts = ['int8'] if quantize == 'int8' else ['transposed', 'onednn']
+    layouts = [l for l in layouts if l in available_layouts()]
+    x, w = torch.randn(8, 512), torch.randn(512, 512)
+    with torch.inference_mode():
+        for l in layouts: linear_fn(l)(x, pack_weight(w, l), None)
+    return layouts
+
+def init_torch_threads(n:int=0, quantize:str|None=None):
+    "Set torch's CPU threads (0: keep); start its thread pool and the decode products here."
+    if n: torch.set_num_threads(n)
+    # a parallel op: the OpenMP pool belongs to the thread that first runs one; the int8 (fbgemm)
+    # and oneDNN products keep their own per-thread state, so they run here once too
+    torch.ones(1 << 18).mul_(2)
+    warm_kernels(quantize)
 
 # %% ../nbs/01a_fast.ipynb #4136ea57
 _DERIVED = weakref.WeakKeyDictionary()  # model -> (parameter stamp, {key: derived value})

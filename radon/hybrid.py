@@ -11,7 +11,7 @@ import torch
 from transformers import (AutoConfig, AutoModel, AutoTokenizer, GenerationConfig, PretrainedConfig,
                           PreTrainedModel)
 
-from .core import get_device, get_dtype
+from .core import REPO_ROOT, get_device, get_dtype
 from .fast import set_quantize
 from .gpt2 import RadonGPT2Config, RadonGPT2LMHeadModel
 from .t5 import RadonT5Config, RadonT5ForConditionalGeneration
@@ -19,7 +19,7 @@ from .t5 import RadonT5Config, RadonT5ForConditionalGeneration
 # %% auto #0
 __all__ = ['MODES', 'SEED_KEYS', 'SHARED_KEYS', 'CONFIG_TYPES', 'CONFIG_CLASSES', 'MODEL_CLASSES', 'WEIGHT_FILES', 'config_keys',
            'check_keys', 'RadonHybridConfig', 'RadonHybridModel', 'config_from_dict', 'load_config', 'build_model',
-           'read_weights', 'load_weights', 'load_model']
+           'read_weights', 'load_weights', 'load_model', 'resolve_model_path']
 
 # %% ../nbs/04_hybrid.ipynb #8f3b67af
 MODES = ('gpt2', 't5')
@@ -356,3 +356,16 @@ def load_model(path:str|os.PathLike,  # a checkpoint folder, .safetensors, .pt/.
     for half in (model.gpt2, model.t5) if isinstance(model, RadonHybridModel) else (model,):
         set_quantize(half, quantize)  # refuses a quantize that cannot run on this device and dtype
     return model, _find_tokenizer(folder)
+
+# %% ../nbs/04_hybrid.ipynb #0f4a16d8
+def resolve_model_path(path:str|Path) -> Path:
+    "`path` (absolute, or relative to the current folder or the repository) checked to exist."
+    p = Path(path).expanduser()
+    for cand in ([p] if p.is_absolute() else [p, REPO_ROOT/p]):
+        if cand.exists(): return cand
+    raise FileNotFoundError(
+        f"RADON_MODEL={path} does not exist. Make the demo model with `make serve` (it trains "
+        "checkpoints/radon-tiny first, ~3 min on 2 cores) or with `radon-train --model-config "
+        "configs/model_config_tiny.json --training-config configs/training_config.json --data "
+        "data/sample_corpus.txt --out checkpoints/radon-tiny`, or point RADON_MODEL at a checkpoint "
+        "folder or a .safetensors/.pt file.")
