@@ -11,8 +11,7 @@ from typing import Callable
 __all__ = ['BENCHES', 'GENERATE_CASES', 'CT2_SIDES', 'MEMORY_HOW', 'bench_command', 'alternate', 'median', 'run_bench',
            'bench_cli', 'bench_selftest', 'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case',
            'int8_quality', 'bench_generate', 'ct2_available', 'ct2_runners', 'measure_side', 'side_memory',
-           'cpu_threads', 'with_parallelism', 'bench_tokenizer', 'train_pair', 'bench_train', 't5_generate_case',
-           'serve_load', 'serve_burst', 'bench_serve', 'write_bench_corpus', 'PeakMemory', 'bench_data']
+           't5_generate_case', 'cpu_threads', 'with_parallelism', 'bench_tokenizer']
 
 # %% ../nbs/12_bench.ipynb #ab4bae07
 BENCHES: dict[str, tuple[Callable, Callable|None, str]] = {}
@@ -58,7 +57,7 @@ def run_bench(argv:list[str]|None=None) -> dict:
     return res
 
 def bench_cli(argv:list[str]|None=None) -> None:
-    "Console entry point `radon-bench SUBCOMMAND [--json] ...`."
+    "The benches registered so far as a command; `radon-bench` is `radon.bench_loads.bench_cli`."
     run_bench(argv)
 
 # %% ../nbs/12_bench.ipynb #22e3d4ea
@@ -84,7 +83,7 @@ class GenerateCase:
 GENERATE_CASES: dict[str, Callable[..., GenerateCase]] = {}
 
 def generate_case(*model_types:str):
-    "Register `fn(cfg, batch_size, prompt_len, new_tokens, seed) -> GenerateCase` for `model_types`."
+    "Register `fn(cfg, batch_size, prompt_len, new_tokens, seed) -> GenerateCase` for these types."
     def deco(fn):
         for t in model_types: GENERATE_CASES[t] = fn
         return fn
@@ -103,7 +102,7 @@ def quantized(case:GenerateCase, quantize:str) -> Callable:
 @generate_case('gpt2', 'radon-gpt2')
 def gpt2_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int,
                        seed:int=0) -> GenerateCase:
-    "Our GPT-2 (`fast_generate`) and HF's `GPT2LMHeadModel.generate`: same random weights and prompt."
+    "Our GPT-2 (`fast_generate`) and HF's `GPT2LMHeadModel.generate`: same random weights, prompt."
     import torch
     from radon.gpt2 import RadonGPT2Config, RadonGPT2LMHeadModel, to_hf_gpt2
     torch.manual_seed(seed)
@@ -160,7 +159,7 @@ def _t5_span_loss(m, tok, ids, block:int, max_blocks:int) -> float:
         return F.cross_entropy(logits, y.flatten(), ignore_index=-100).item()
 
 def int8_quality(path, texts:list[str], block:int=128, max_blocks:int=64) -> dict:
-    "Held-out loss of checkpoint `path`'s lean decoders, fp32 and int8: GPT-2 bits/byte, T5 span loss."
+    "Held-out loss of checkpoint `path`'s lean decoders, fp32 and int8 (GPT-2 bits/byte, T5 span)."
     from radon.fast import set_quantize
     from radon.hybrid import RadonHybridModel, load_model
     model, tok = load_model(path, device='cpu', dtype='fp32')
@@ -406,6 +405,32 @@ def side_memory(spec:dict, side:str) -> float:
         raise SystemExit(f"measuring the memory of {side} failed: {r.stderr.strip()[-500:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])['peak_mb']
 
+# %% ../nbs/12_bench.ipynb #425e9bbd
+@generate_case('t5', 'radon-t5')
+def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int,
+                     seed:int=0) -> GenerateCase:
+    "Our T5 (`fast_generate`) and HF's `T5ForConditionalGeneration.generate`: same weights, input."
+    import torch
+    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+    from radon.t5 import RadonT5Config, RadonT5ForConditionalGeneration, t5_to_hf
+    torch.manual_seed(seed)
+    kw = {k: v for k, v in cfg.items() if k != 'model_type'}
+    # no EOS: full budget
+    ours = RadonT5ForConditionalGeneration(RadonT5Config(**{**kw, 'eos_token_id': None})).eval()
+    hf = t5_to_hf(ours).eval()
+    ids = torch.randint(4, ours.config.vocab_size, (batch_size, prompt_len))
+    mask = torch.ones_like(ids)
+    uneven = ours.config.num_decoder_layers != ours.config.num_layers
+    def run_ours(): return ours.fast_generate(ids, mask, max_new_tokens=new_tokens)
+    def run_hf():
+        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        extra = {'past_key_values': cache} if uneven else {}
+        with torch.inference_mode():
+            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False,
+                              **extra)
+            return out[:, 1:]
+    return GenerateCase(run_ours, run_hf, ours, ids)
+
 # %% ../nbs/12_bench.ipynb #ccb59e62
 def _bench_docs(paragraphs:list[str], n:int, size:int=1000, seed:int=0) -> list[str]:
     "`n` documents of whole paragraphs in a seeded random order, each just over `size` bytes."
@@ -483,344 +508,3 @@ def bench_tokenizer(args) -> dict:
             'vocab_size': len(tok), 'docs': len(docs), 'mb': round(mb, 3), 'runs': args.runs,
             'cpus': n,
             'tokenizers_parallelism': os.environ.get('TOKENIZERS_PARALLELISM', 'default (on)')}
-
-# %% ../nbs/12_bench.ipynb #e875667f
-def train_pair(cfg, batch_size:int, block_size:int, device=None, seed:int=0) -> dict:
-    "Our GPT-2 and HF's, same weights, each with its own AdamW: name -> fn() doing one training step."
-    import torch
-    from radon.core import get_device
-    from radon.gpt2 import RadonGPT2LMHeadModel, to_hf_gpt2
-    from radon.training import autocast_context as _autocast, autocast_dtype, make_optimizer
-    dev = get_device(device)
-    amp = autocast_dtype('auto', dev)
-    torch.manual_seed(seed)
-    ours = RadonGPT2LMHeadModel(cfg)
-    hf = to_hf_gpt2(ours)
-    ids = torch.randint(4, cfg.vocab_size, (batch_size, block_size), device=dev)
-    def stepper(model):
-        model.to(dev).train()
-        opt = make_optimizer(model, 3e-4, 0.1)
-        def step():
-            with _autocast(dev, amp): loss = model(input_ids=ids, labels=ids, use_cache=False).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            return loss.detach()
-        return step
-    return {'ours': stepper(ours), 'hf': stepper(hf)}
-
-# %% ../nbs/12_bench.ipynb #0d25357a
-def _train_bench_args(p):
-    from radon.core import CONFIGS_DIR
-    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'),
-                   help='GPT-2 model config JSON')
-    p.add_argument('--batch', type=int, default=8, help='sequences per step')
-    p.add_argument('--block-size', type=int, default=256, help='tokens per sequence')
-    p.add_argument('--steps', type=int, default=2, help='training steps per timed run')
-    p.add_argument('--runs', type=int, default=5, help='timed runs per side (median reported)')
-    p.add_argument('--device', default=None, help="'cpu', 'cuda', ... (default: the best present)")
-    p.add_argument('--seed', type=int, default=0)
-
-@bench_command('train',
-               help="training tokens/s: our GPT-2 vs HF's GPT2LMHeadModel, same config, optimizer, "
-                    "precision",
-               args=_train_bench_args)
-def bench_train(args) -> dict:
-    import torch
-    from radon.core import get_device
-    from radon.hybrid import load_config
-    from radon.training import autocast_dtype
-    sizes = (('--batch', args.batch), ('--block-size', args.block_size), ('--steps', args.steps),
-             ('--runs', args.runs))
-    for name, v in sizes:
-        if v < 1: raise SystemExit(f"{name} must be >= 1, got {v}")
-    try: cfg = load_config(args.config)
-    except (ValueError, FileNotFoundError) as e: raise SystemExit(f"--config: {e}") from None
-    if cfg.model_type != 'radon-gpt2':
-        raise SystemExit(f"--config {args.config}: model_type must be gpt2, got {cfg.model_type}")
-    if args.block_size > cfg.max_position_embeddings:
-        raise SystemExit(f"--block-size {args.block_size} exceeds max_position_embeddings="
-                         f"{cfg.max_position_embeddings} of {args.config}")
-    dev = get_device(args.device)
-    pair = train_pair(cfg, args.batch, args.block_size, dev, args.seed)
-    def run(f):
-        for _ in range(args.steps): f()
-        if dev.type == 'cuda': torch.cuda.synchronize()
-    t = alternate({k: (lambda f=f: run(f)) for k, f in pair.items()}, runs=args.runs, warmup=1)
-    n = args.batch * args.block_size * args.steps
-    ours, hf = n / median(t['ours']), n / median(t['hf'])
-    amp = autocast_dtype('auto', dev)
-    return {'ours_tok_s': round(ours, 1), 'hf_tok_s': round(hf, 1), 'ratio': round(ours / hf, 3),
-            'batch': args.batch,
-            'block_size': args.block_size, 'device': str(dev),
-            'precision': str(amp).replace('torch.', '') if amp else 'fp32',
-            'dropout': cfg.dropout, 'steps_per_run': args.steps, 'runs': args.runs}
-
-# %% ../nbs/12_bench.ipynb #425e9bbd
-@generate_case('t5', 'radon-t5')
-def t5_generate_case(cfg:dict, batch_size:int, prompt_len:int, new_tokens:int,
-                     seed:int=0) -> GenerateCase:
-    "Our T5 (`fast_generate`) and HF's `T5ForConditionalGeneration.generate`: same weights and input."
-    import torch
-    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
-    from radon.t5 import RadonT5Config, RadonT5ForConditionalGeneration, t5_to_hf
-    torch.manual_seed(seed)
-    kw = {k: v for k, v in cfg.items() if k != 'model_type'}
-    # no EOS: full budget
-    ours = RadonT5ForConditionalGeneration(RadonT5Config(**{**kw, 'eos_token_id': None})).eval()
-    hf = t5_to_hf(ours).eval()
-    ids = torch.randint(4, ours.config.vocab_size, (batch_size, prompt_len))
-    mask = torch.ones_like(ids)
-    uneven = ours.config.num_decoder_layers != ours.config.num_layers
-    def run_ours(): return ours.fast_generate(ids, mask, max_new_tokens=new_tokens)
-    def run_hf():
-        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-        extra = {'past_key_values': cache} if uneven else {}
-        with torch.inference_mode():
-            out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False,
-                              **extra)
-            return out[:, 1:]
-    return GenerateCase(run_ours, run_hf, ours, ids)
-
-# %% ../nbs/12_bench.ipynb #3c9accb3
-def _serve_args(p):
-    from radon.core import CONFIGS_DIR
-    p.add_argument('--config', default=str(CONFIGS_DIR/'model_config_small.json'),
-                   help='model config JSON (random weights)')
-    p.add_argument('--model', default=None, help='serve this checkpoint instead of a random model from --config')
-    p.add_argument('--vocab-size', type=int, default=4096, help='tokenizer vocabulary, trained on the sample corpus')
-    p.add_argument('--clients', type=int, default=16, help='concurrent clients')
-    p.add_argument('--requests', type=int, default=64, help='requests per run (the same set in both runs)')
-    p.add_argument('--max-new-tokens', type=int, default=32, help='tokens per request')
-    p.add_argument('--batch-size', type=int, default=16, help='RADON_MAX_BATCH_SIZE of the batched run')
-    p.add_argument('--queue', type=int, default=8, help='RADON_MAX_QUEUE of the batched server (small, for the burst)')
-    p.add_argument('--overload', type=int, default=200, help='requests sent at once in the overload burst')
-    p.add_argument('--threads', type=int, default=0,
-                   help='RADON_TORCH_THREADS of each worker (0: torch default; with --workers N: cores / N)')
-    p.add_argument('--workers', type=int, default=1,
-                   help='also serve the load from the batched server with N uvicorn workers (1: not)')
-
-def _percentile(xs:list[float], p:float) -> float:
-    "Nearest-rank percentile of `xs`."
-    s = sorted(xs)
-    return s[max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))]
-
-def _serve_prompts(n:int) -> list[str]:
-    "`n` prompts: the first words of the sample corpus's lines, in order (cycled)."
-    from radon.core import DATA_DIR
-    text = (DATA_DIR/'sample_corpus.txt').read_text(encoding='utf-8')
-    lines = [l.strip(' —') for l in text.splitlines() if len(l.split()) >= 4]
-    return [' '.join(lines[i % len(lines)].split()[:8]) for i in range(n)]
-
-# %% ../nbs/12_bench.ipynb #606eccd1
-import math, os, threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-
-def serve_load(url:str, bodies:list[dict], clients:int) -> tuple[dict, list[str|None]]:
-    "POST each of `bodies` to `url`/generate from `clients` concurrent clients: (figures, generated texts)."
-    import requests
-    local = threading.local()
-    def one(body):
-        if not hasattr(local, 's'): local.s = requests.Session()
-        t0 = time.perf_counter()
-        try:
-            r = local.s.post(f'{url}/generate', json=body, timeout=600)
-            out = r.json() if r.status_code == 200 else None
-            worker = r.headers.get('x-radon-worker')
-        except (requests.RequestException, ValueError): out = worker = None
-        return time.perf_counter() - t0, out, worker
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool: res = list(pool.map(one, bodies))
-    wall = time.perf_counter() - t0
-    lat, outs = [l for l, _, _ in res], [o for _, o, _ in res]
-    tokens = sum(o['details']['generated_tokens'] for o in outs if o)
-    figures = {'req_s': round(len(bodies) / wall, 2), 'tok_s': round(tokens / wall, 1),
-               'p50_ms': round(_percentile(lat, 50) * 1000, 1),
-               'p95_ms': round(_percentile(lat, 95) * 1000, 1),
-               'p99_ms': round(_percentile(lat, 99) * 1000, 1), 'errors': sum(o is None for o in outs),
-               'workers_seen': len({w for _, o, w in res if o and w})}
-    return figures, [o and o['generated_text'] for o in outs]
-
-def serve_burst(url:str, body:dict, n:int) -> dict:
-    "`n` requests released at the same instant: how many got each status (or error), and /health afterwards."
-    import requests
-    gate = threading.Barrier(n)
-    def one(_):
-        gate.wait()
-        try: return str(requests.post(f'{url}/generate', json=body, timeout=600).status_code)
-        except requests.RequestException as e: return type(e).__name__
-    with ThreadPoolExecutor(n) as pool: codes = Counter(pool.map(one, range(n)))
-    try: health = requests.get(f'{url}/health', timeout=30).status_code
-    except requests.RequestException as e: health = type(e).__name__
-    return {'status_counts': dict(sorted(codes.items())), 'health_after': health}
-
-# %% ../nbs/12_bench.ipynb #38d50a10
-def _warm_up(url:str, bodies:list[dict], clients:int, workers:int, rounds:int=5):
-    "Untimed rounds of `bodies` until `workers` different workers have answered (at most `rounds`)."
-    for _ in range(rounds):
-        if serve_load(url, bodies, clients)[0]['workers_seen'] >= workers: return
-
-@bench_command('serve',
-               help='the API server under concurrent clients: batched vs unbatched throughput, '
-                    'N workers, and an overload burst',
-               args=_serve_args)
-def bench_serve(args) -> dict:
-    import requests, tempfile
-    from radon.testing import ServerProcess, tiny_checkpoint
-    for name in ('clients', 'requests', 'max_new_tokens', 'batch_size', 'queue', 'overload', 'vocab_size',
-                 'workers'):
-        if getattr(args, name) < 1:
-            raise SystemExit(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.clients > args.batch_size + args.queue:
-        raise SystemExit(f"--clients {args.clients} > --batch-size {args.batch_size} + --queue {args.queue}: "
-                         "the batched run would be refused with 429; raise --queue or --batch-size")
-    if args.model is None and not Path(args.config).is_file():
-        raise SystemExit(f"--config {args.config}: no such file")
-    bodies = [{'inputs': p, 'parameters': {'max_new_tokens': args.max_new_tokens}}
-              for p in _serve_prompts(args.requests)]
-    n = args.workers
-    per_worker = args.threads or (max(1, (os.cpu_count() or 1) // n) if n > 1 else 0)
-    with tempfile.TemporaryDirectory() as d:
-        model = (Path(args.model) if args.model
-                 else tiny_checkpoint(Path(d)/'model', args.config, vocab_size=args.vocab_size))
-        env = dict(RADON_MODEL=model, RADON_LOG_LEVEL='WARNING')
-        quiet = ('--log-level', 'warning', '--no-access-log')
-        res, texts = {}, {}
-        # (name, batch size, queue, workers, torch threads per worker; 0: torch's default)
-        runs = [('batched', args.batch_size, args.queue, 1, args.threads),
-                ('unbatched', 1, args.clients + args.queue, 1, args.threads)]
-        if n > 1: runs.append((f'workers_{n}', args.batch_size, args.queue, n, per_worker))
-        for run, batch, queue, workers, threads in runs:
-            extra = {'RADON_TORCH_THREADS': threads} if threads else {}
-            with ServerProcess(cwd=d, uvicorn_args=(*quiet, '--workers', str(workers)),
-                               RADON_MAX_BATCH_SIZE=batch, RADON_MAX_QUEUE=queue, **env, **extra) as srv:
-                srv.wait_healthy(timeout=300, workers=workers)
-                if run == 'batched': info = requests.get(f'{srv.url}/model_info').json()
-                _warm_up(srv.url, bodies[:args.clients], args.clients, workers)
-                res[run], texts[run] = serve_load(srv.url, bodies, args.clients)
-                if run == 'batched': res['overload'] = serve_burst(srv.url, bodies[0], args.overload)
-    res['ratio'] = round(res['batched']['tok_s'] / max(res['unbatched']['tok_s'], 1e-9), 2)
-    res['same_outputs'] = all(t == texts['batched'] for t in texts.values())
-    res['setup'] = {'model': info['model_id'] if args.model else Path(args.config).name,
-                    'parameters': info['parameters'], 'vocab_size': info['vocab_size'],
-                    'device': info['device'], 'clients': args.clients, 'requests': args.requests,
-                    'max_new_tokens': args.max_new_tokens, 'batch_size': args.batch_size,
-                    'queue': args.queue, 'cpu_count': os.cpu_count(), 'threads': args.threads}
-    keys = ['batched', 'unbatched', 'ratio', 'same_outputs', 'overload', 'setup']
-    if n > 1:
-        one, many = res['batched'], res.pop(f'workers_{n}')
-        res['workers'] = {'1': one, str(n): many, 'ratio': round(many['tok_s'] / max(one['tok_s'], 1e-9), 2),
-                          'threads_per_worker': {'1': args.threads or 'torch default', str(n): per_worker}}
-        keys.insert(4, 'workers')
-    return {k: res[k] for k in keys}
-
-# %% ../nbs/12_bench.ipynb #cd4d17fa
-import io, os, re, resource, threading
-
-def write_bench_corpus(path:Path, mb:float, seed:int=0) -> Path:
-    "About `mb` MB of documents at `path` (.txt, .jsonl, .txt.gz, .jsonl.zst, .parquet), in pieces."
-    import gzip, random
-    from radon.core import DATA_DIR
-    from radon.corpus import read_documents
-    docs = read_documents(DATA_DIR/'sample_corpus.txt')
-    sents = [s for d in docs for s in re.split(r'(?<=[.!?…])\s+', d) if s]
-    rng, target, done = random.Random(seed), int(mb * 1e6), 0
-    def documents(n:int) -> list[str]:
-        nonlocal done
-        out = []
-        while done < target and len(out) < n:
-            out.append(' '.join(rng.choice(sents) for _ in range(rng.randint(3, 12))))
-            done += len(out[-1].encode('utf-8')) + 2
-        return out
-    if path.suffix == '.parquet':
-        import pyarrow as pa, pyarrow.parquet as pq
-        with pq.ParquetWriter(path, pa.schema([('text', pa.string())])) as w:
-            while batch := documents(10_000): w.write_table(pa.table({'text': batch}))
-        return path
-    jsonl = '.jsonl' in path.suffixes
-    if path.suffix == '.zst':
-        import pyarrow as pa
-        f = io.TextIOWrapper(pa.output_stream(str(path), compression='zstd'), encoding='utf-8')
-    else: f = (gzip.open if path.suffix == '.gz' else open)(path, 'wt', encoding='utf-8')
-    with f:
-        while batch := documents(10_000):
-            if jsonl:
-                f.write(''.join(json.dumps({'text': d}, ensure_ascii=False) + '\n' for d in batch))
-            else: f.write(''.join(d + '\n\n' for d in batch))
-    return path
-
-class PeakMemory:
-    "Peak memory (MB) of this process and its children in a `with` block: PSS summed, sampled."
-    def __init__(self, interval:float=0.2):
-        self.interval, self.peak_mb, self.how = interval, 0.0, 'pss'
-    def sample(self) -> float:
-        "MB in use now by this process and its children (PSS; without psutil: this one's peak RSS)."
-        try: import psutil
-        except ImportError:
-            self.how = 'max rss of this process'
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
-        me, total = psutil.Process(), 0
-        for proc in [me, *me.children(recursive=True)]:
-            try: total += proc.memory_full_info().pss
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess): pass
-        return total / 1e6
-    def _watch(self):
-        while not self._stop.wait(self.interval): self.peak_mb = max(self.peak_mb, self.sample())
-    def __enter__(self):
-        self.peak_mb, self._stop = self.sample(), threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak_mb = max(self.peak_mb, self.sample())
-
-def _cpu_seconds() -> float:
-    "CPU time of this process and its finished children (the workers, once the pool is closed)."
-    use = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    return sum(u.ru_utime + u.ru_stime for u in use)
-
-def _data_args(p):
-    p.add_argument('--mb', type=float, default=200, help='MB of text to generate (default 200)')
-    p.add_argument('--format', default='txt', help='how the corpus is stored (default txt)',
-                   choices=('txt', 'jsonl', 'txt.gz', 'jsonl.zst', 'parquet'))
-    p.add_argument('--workers', type=int, default=None,
-                   help='tokenizer processes (default: 1 per core)')
-    p.add_argument('--vocab-size', type=int, default=8000,
-                   help='tokenizer vocabulary (default 8000)')
-    p.add_argument('--seed', type=int, default=0)
-
-@bench_command('data', help='a generated corpus into the token cache: MB/s, tokens/s, peak memory',
-               args=_data_args)
-def bench_data(args) -> dict:
-    import tempfile
-    from radon.core import DATA_DIR
-    from radon.corpus import input_bytes
-    from radon.data import tokenize_corpus
-    from radon.tokenizer import train_tokenizer
-    if not args.mb > 0: raise SystemExit(f"--mb must be > 0, got {args.mb}")
-    if args.vocab_size < 1: raise SystemExit(f"--vocab-size must be >= 1, got {args.vocab_size}")
-    if args.workers is not None and args.workers < 0:
-        raise SystemExit(f"--workers must be >= 0, got {args.workers}")
-    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
-    tok = train_tokenizer(DATA_DIR/'sample_corpus.txt', args.vocab_size)
-    with tempfile.TemporaryDirectory() as d:
-        path = write_bench_corpus(Path(d)/f'corpus.{args.format}', args.mb, args.seed)
-        size = input_bytes(path)
-        with PeakMemory() as mem:
-            t0, cpu0 = time.perf_counter(), _cpu_seconds()
-            tc = tokenize_corpus(path, tok, cache_dir=Path(d)/'cache', workers=workers,
-                                 progress=sys.stderr.isatty())
-            dt = time.perf_counter() - t0
-        cpu, m = _cpu_seconds() - cpu0, tc.meta
-    tokens, text = sum(m['n_tokens'].values()), sum(m['n_bytes'].values())  # text: docs' UTF-8
-    return {'text_mb': round(text / 1e6, 2), 'file_mb': round(size / 1e6, 2), 'format': args.format,
-            'seconds': round(dt, 2), 'mb_s': round(text / 1e6 / dt, 2), 'tokens': tokens,
-            'tokens_s': round(tokens / dt), 'cpu_seconds': round(cpu, 1),
-            'mb_per_cpu_second': round(text / 1e6 / cpu, 2),
-            'docs': sum(m['n_docs'].values()), 'peak_memory_mb': round(mem.peak_mb),
-            'memory': mem.how,
-            'workers': workers, 'cpus': os.cpu_count(), 'vocab_size': len(tok)}
