@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'EXACT_LAYOUTS', 'QUANTIZE', 'onednn_ops', 'quantize_rows', 'int8_ops', 'available_layouts', 'pack_weight',
-           'linear_fn', 'layout_for', 'set_quantize', 'decode_layout', 'warm_kernels', 'init_torch_threads',
-           'derived_weights', 'KVCache']
+__all__ = ['LAYOUTS', 'EXACT_LAYOUTS', 'QUANTIZE', 'onednn_ops', 'quantize_rows', 'int8_ops', 'available_layouts', 'split_parts',
+           'pack_weight', 'linear_fn', 'layout_for', 'set_quantize', 'decode_layout', 'warm_kernels',
+           'init_torch_threads', 'derived_weights', 'KVCache']
 
 # %% ../nbs/01a_fast.ipynb #6c4adc5f
 @functools.cache
@@ -45,8 +45,8 @@ def int8_ops():
     except Exception: return None
 
 # %% ../nbs/01a_fast.ipynb #19cc5cb6
-LAYOUTS = ('linear', 'transposed', 'onednn', 'int8')  # the ways `pack_weight` can store a weight
-EXACT_LAYOUTS = LAYOUTS[:3]  # those computing the fp32 product (up to rounding); 'int8' rounds more
+LAYOUTS = ('linear', 'transposed', 'split', 'onednn', 'int8')  # the ways `pack_weight` can store a weight
+EXACT_LAYOUTS = LAYOUTS[:4]  # those computing the fp32 product (up to rounding); 'int8' rounds more
 
 def _check_layout(layout:str):
     "ValueError for a layout that is unknown, or that this torch build cannot run."
@@ -64,20 +64,39 @@ def available_layouts() -> tuple:
     ops = {'onednn': onednn_ops, 'int8': int8_ops}
     return tuple(l for l in LAYOUTS if l not in ops or ops[l]() is not None)
 
+def split_parts() -> int:
+    "How many blocks the 'split' layout cuts a weight into: one per torch CPU thread, now."
+    return torch.get_num_threads()
+
 def pack_weight(w:torch.Tensor, layout:str) -> torch.Tensor:
-    "`w` (out, in), as `nn.Linear` keeps it, in `layout`: itself, a transposed copy, or packed."
+    "`w` (out, in), as `nn.Linear` keeps it, in `layout`: itself, a transposed copy, split, or packed."
     _check_layout(layout)
     if layout == 'linear': return w
     if layout == 'transposed': return w.t().contiguous()  # (in, out)
+    if layout == 'split':  # (n, in/n, out): W^T cut into n blocks of rows; 2-d where it cannot be cut
+        (o, i), n = w.shape, split_parts()
+        wt = w.t().contiguous()
+        return wt if n == 1 or i % n else wt.view(n, i // n, o)
     if layout == 'int8': return int8_ops()[0](quantize_rows(w), None)
     return onednn_ops()[1](w)
+
+def _transposed_mm(x, w, b): return torch.addmm(b, x, w) if b is not None else x @ w
+
+def _split_mm(x, w, b):
+    "x @ W^T + b for W^T in n blocks of rows (n, in/n, out): n partial products at once, summed."
+    if w.dim() == 2: return _transposed_mm(x, w, b)
+    n, k, _ = w.shape
+    p = torch.bmm(x.reshape(-1, n, k).transpose(0, 1), w)  # (n, rows, out): one block per thread
+    y = p[0] if b is None else p[0].add_(b)
+    for j in range(1, n): y.add_(p[j])  # in place: cheaper than p.sum(0) for a few blocks
+    return y
 
 def linear_fn(layout:str):
     "`f(x, w, b)` = x @ W^T + b for a weight stored by `pack_weight(W, layout)`; `b` may be None."
     _check_layout(layout)
     if layout == 'linear': return F.linear
-    if layout == 'transposed':
-        return lambda x, w, b: torch.addmm(b, x, w) if b is not None else x @ w
+    if layout == 'transposed': return _transposed_mm
+    if layout == 'split': return _split_mm
     if layout == 'int8':
         q = int8_ops()[1]
         return lambda x, w, b: q(x, w, True) if b is None else q(x, w, True) + b  # 7-bit inputs
@@ -90,7 +109,7 @@ QUANTIZE = (None, 'int8')  # what `quantize=` accepts: None keeps the model's ow
 def layout_for(device, dtype, quantize:str|None=None,
                batch:int|None=None,  # rows per product, if known (1: one sequence at a time)
               ) -> str:
-    "The weight layout for `device`, `dtype`, `quantize`, `batch`; CPU fp32: transposed or onednn."
+    "The weight layout for `device`, `dtype`, `quantize`, `batch`; CPU fp32: split, transposed or onednn."
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize={quantize!r} is not known: use one of {QUANTIZE}.")
     cpu32 = torch.device(device).type == 'cpu' and dtype == torch.float32
@@ -102,7 +121,8 @@ def layout_for(device, dtype, quantize:str|None=None,
         _check_layout('int8')
         return 'int8'
     if not cpu32: return 'linear'
-    return 'onednn' if batch != 1 and onednn_ops() is not None else 'transposed'
+    if batch == 1: return 'split' if split_parts() > 1 else 'transposed'
+    return 'onednn' if onednn_ops() is not None else 'transposed'
 
 # %% ../nbs/01a_fast.ipynb #af40a50b
 def set_quantize(model, quantize:str|None):
@@ -120,7 +140,7 @@ def decode_layout(model, batch:int|None=None) -> str:
 # %% ../nbs/01a_fast.ipynb #a6dbdb6c
 def warm_kernels(quantize:str|None=None) -> list[str]:
     "Run the CPU decode products once, at a size that uses the thread pool, here: the layouts run."
-    layouts = ['int8'] if quantize == 'int8' else ['transposed', 'onednn']
+    layouts = ['int8'] if quantize == 'int8' else ['transposed', 'split', 'onednn']
     layouts = [l for l in layouts if l in available_layouts()]
     x, w = torch.randn(8, 512), torch.randn(512, 512)
     with torch.inference_mode():
