@@ -5,13 +5,14 @@
 # %% ../nbs/12_bench.ipynb #cee31944
 from __future__ import annotations
 import argparse, json, statistics, sys, time
+from contextlib import nullcontext
 from typing import Callable
 
 # %% auto #0
 __all__ = ['BENCHES', 'GENERATE_CASES', 'CT2_SIDES', 'MEMORY_HOW', 'bench_command', 'alternate', 'median', 'run_bench',
            'bench_cli', 'bench_selftest', 'GenerateCase', 'generate_case', 'quantized', 'gpt2_generate_case',
-           'int8_quality', 'bench_generate', 'ct2_available', 'ct2_runners', 'measure_side', 'side_memory',
-           't5_generate_case', 'cpu_threads', 'with_parallelism', 'bench_tokenizer']
+           'int8_quality', 'bench_generate', 'ct2_available', 'ct2_child', 'CT2Child', 'CT2Runners', 'ct2_runners',
+           'measure_side', 'side_memory', 't5_generate_case', 'cpu_threads', 'with_parallelism', 'bench_tokenizer']
 
 # %% ../nbs/12_bench.ipynb #ab4bae07
 BENCHES: dict[str, tuple[Callable, Callable|None, str]] = {}
@@ -217,7 +218,12 @@ def _generate_row(case:GenerateCase, b:int, args) -> dict:
     # the CT2 peer has an int8 side: so do we
     int8 = args.quantize or ('int8' if args.ct2 else None)
     if int8: fns['int8'] = quantized(case, int8)
-    if args.ct2: fns.update(ct2_runners(case, args.new_tokens))
+    with ct2_runners(case, args.new_tokens) if args.ct2 else nullcontext({}) as ct2:
+        fns.update(ct2)  # CTranslate2's children end with this block
+        return _row(fns, case, b, args, int8)
+
+def _row(fns:dict, case:GenerateCase, b:int, args, int8) -> dict:
+    "`_generate_row`'s figures from the sides `fns` (ours, hf, and int8, ct2_* if asked)."
     ref = case.ours()
     same = bool((ref == case.hf()).all())
     t = alternate(fns, runs=args.runs, warmup=1)
@@ -309,44 +315,183 @@ def _id_tokenizer(vocab_size:int):
 
 CT2_SIDES = {'ct2_fp32': 'float32', 'ct2_int8': 'int8'}  # bench side -> CTranslate2 compute type
 
-def ct2_runners(case:GenerateCase, new_tokens:int, sides=tuple(CT2_SIDES)) -> dict[str, Callable]:
-    "CTranslate2 generators (`sides` of CT2_SIDES) for `case`'s weights and prompts: (B, n) ids."
-    import tempfile, torch
-    import ctranslate2
+def _ct2_convert(model, out:Path) -> str:
+    "Our `model` as a CTranslate2 model folder `out/ct2` (through the HF checkpoint `out/hf`)."
     from ctranslate2.converters import TransformersConverter
     from radon.export import export_hf
-    toks = [[f'<{i}>' for i in row] for row in case.ids.tolist()]
-    seq2seq = case.model.config.is_encoder_decoder
-    kw = dict(device='cpu', intra_threads=torch.get_num_threads(), inter_threads=1)
-    def runner(folder, compute_type):
-        if seq2seq:
-            tr = ctranslate2.Translator(folder, compute_type=compute_type, **kw)
-            def run():
-                r = tr.translate_batch(toks, max_decoding_length=new_tokens,
-                                       min_decoding_length=new_tokens, beam_size=1)
-                return torch.tensor([[int(t[1:-1]) for t in x.hypotheses[0]] for x in r])
-            return run
-        g = ctranslate2.Generator(folder, compute_type=compute_type, **kw)
-        def run():
-            r = g.generate_batch(toks, max_length=new_tokens, min_length=new_tokens,
-                                 sampling_topk=1, include_prompt_in_result=False)
-            return torch.tensor([x.sequences_ids[0] for x in r])
-        return run
-    with tempfile.TemporaryDirectory(prefix='radon-ct2-') as d:  # the models load into memory
-        export_hf(case.model, Path(d)/'hf', tokenizer=_id_tokenizer(case.model.config.vocab_size))
-        TransformersConverter(str(Path(d)/'hf')).convert(str(Path(d)/'ct2'), force=True)
-        return {s: runner(str(Path(d)/'ct2'), CT2_SIDES[s]) for s in sides}
+    export_hf(model, out/'hf', tokenizer=_id_tokenizer(model.config.vocab_size))
+    TransformersConverter(str(out/'hf')).convert(str(out/'ct2'), force=True)
+    return str(out/'ct2')
 
-# %% ../nbs/12_bench.ipynb #2a2d9519
-MEMORY_HOW = ("peak RSS above a baseline, in a fresh process per side: it first runs a one-layer "
-              "copy of the side (code and kernels loaded), then builds the real case, keeps only "
-              "that side and runs it twice (psutil RSS, sampled every 5 ms)")
-
+# %% ../nbs/12_bench.ipynb #2e5a71b6
 def _trim_heap():
     "Return free heap pages to the system (glibc's malloc_trim; elsewhere nothing)."
     import ctypes, ctypes.util
     try: ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim(0)
     except (OSError, AttributeError): pass
+
+def _ct2_op(ct2, state:dict, req:dict) -> dict:
+    "One request to `ct2_child`: 'load' a model, 'generate' greedy ids, 'free' it, or 'modules'."
+    op = req.get('op')
+    if op == 'load':
+        state.clear()  # the last model goes first
+        cls = ct2.Translator if req['seq2seq'] else ct2.Generator
+        state['model'] = cls(req['folder'], device='cpu', compute_type=req['compute_type'],
+                             intra_threads=req['threads'], inter_threads=1)
+        state['seq2seq'] = req['seq2seq']
+        return {}
+    if op == 'generate':
+        if 'model' not in state: raise ValueError("no model loaded: send a 'load' request first")
+        m, n = state['model'], req['new_tokens']
+        toks = [[f'<{i}>' for i in row] for row in req['prompts']]
+        if state['seq2seq']:
+            r = m.translate_batch(toks, max_decoding_length=n, min_decoding_length=n, beam_size=1)
+            return {'ids': [[int(t[1:-1]) for t in x.hypotheses[0]] for x in r]}
+        r = m.generate_batch(toks, max_length=n, min_length=n, sampling_topk=1,
+                             include_prompt_in_result=False)
+        return {'ids': [x.sequences_ids[0] for x in r]}
+    if op == 'free':
+        state.clear()
+        _trim_heap()  # so its RSS drops to what is still held
+        return {}
+    if op == 'modules': return {'modules': sorted({k.split('.')[0] for k in sys.modules})}
+    raise ValueError(f"unknown op {op!r}: expected load, generate, free or modules")
+
+def ct2_child():
+    "A CTranslate2 worker process: JSON requests a line on stdin, one JSON reply a line on stdout."
+    import ctranslate2
+    out, sys.stdout = sys.stdout, sys.stderr  # a stray print cannot garble the replies
+    def reply(r:dict):
+        out.write(json.dumps(r) + '\n')
+        out.flush()
+    reply(_ct2_op(ctranslate2, {}, {'op': 'modules'}))  # ready
+    state = {}
+    for line in sys.stdin:  # stdin closed (or the parent gone): exit
+        try: r = _ct2_op(ctranslate2, state, json.loads(line))
+        except Exception as e: r = {'error': f'{type(e).__name__}: {e}'}
+        reply(r)
+
+# %% ../nbs/12_bench.ipynb #688490d0
+def _radon_env() -> dict:
+    "This environment with the folder that holds `radon` first on PYTHONPATH (for child processes)."
+    import os, radon
+    root = str(Path(radon.__file__).parent.parent)
+    return {**os.environ, 'PYTHONPATH': os.pathsep.join([root, os.environ.get('PYTHONPATH', '')])}
+
+def _stop_child(proc, err):
+    "End child `proc`: close its stdin (it exits), wait up to 5 s, else kill it; close `err`."
+    import subprocess
+    if proc.poll() is None:
+        try: proc.stdin.close()
+        except OSError: pass
+        try: proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for f in (proc.stdin, proc.stdout, err):
+        try: f.close()
+        except OSError: pass
+
+class CT2Child:
+    "A `ct2_child` process: `load` a CTranslate2 model folder, `generate` greedy ids, `close`."
+    def __init__(self, name:str='ct2'):
+        import subprocess, tempfile, weakref
+        self.name, self._err = name, tempfile.TemporaryFile()  # its stderr, for errors
+        self.proc = subprocess.Popen(
+            [sys.executable, '-c', 'from radon.bench import ct2_child; ct2_child()'],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, text=True,
+            env=_radon_env())
+        # closed with the object, at exit, or by close(): never an orphan
+        self._finalizer = weakref.finalize(self, _stop_child, self.proc, self._err)
+        self.modules = self._reply('start')['modules']  # what the child has imported
+        if 'torch' in self.modules:
+            self.close()
+            raise RuntimeError(f"the CTranslate2 child {name} imported torch, whose libgomp would "
+                               "slow both sides: keep radon.bench free of torch at import time")
+
+    @property
+    def pid(self) -> int: return self.proc.pid
+
+    def _died(self, op:str):
+        import os, subprocess
+        try: rc = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired: rc = 'none yet'
+        fd = self._err.fileno()
+        size = os.fstat(fd).st_size
+        tail = os.pread(fd, 2000, max(0, size - 2000)).decode(errors='replace').strip()
+        raise RuntimeError(f"the CTranslate2 child {self.name} (pid {self.pid}) died during "
+                           f"{op!r} (exit code {rc}); its stderr ends:\n{tail or '(empty)'}")
+
+    def _reply(self, op:str) -> dict:
+        line = self.proc.stdout.readline()
+        if not line: self._died(op)
+        r = json.loads(line)
+        if 'error' in r: raise RuntimeError(f"the CTranslate2 child {self.name}: {op!r} failed: "
+                                            f"{r['error']}")
+        return r
+
+    def request(self, op:str, **kw) -> dict:
+        "Send request `op` (with `kw`) and return the reply; raise if it failed or the child died."
+        if not self._finalizer.alive:
+            raise RuntimeError(f"the CTranslate2 child {self.name} is closed: start a new CT2Child")
+        try:
+            self.proc.stdin.write(json.dumps({'op': op, **kw}) + '\n')
+            self.proc.stdin.flush()
+        except OSError: self._died(op)  # a broken pipe: it is gone
+        return self._reply(op)
+
+    def load(self, folder:str, compute_type:str, seq2seq:bool, threads:int):
+        "Load the CTranslate2 model in `folder` into the child's memory (the folder may then go)."
+        self.request('load', folder=str(folder), compute_type=compute_type, seq2seq=seq2seq,
+                     threads=threads)
+
+    def generate(self, prompts:list, new_tokens:int) -> list[list[int]]:
+        "`new_tokens` greedy new token ids for each row of `prompts` (lists of ids)."
+        return self.request('generate', prompts=prompts, new_tokens=new_tokens)['ids']
+
+    def close(self): self._finalizer()
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
+# %% ../nbs/12_bench.ipynb #a9351a03
+class CT2Runners(dict):
+    "Side -> callable returning CTranslate2's ids (B, n); `close()` (or `with`) ends the children."
+    def __init__(self):
+        super().__init__()
+        self.children: dict[str, CT2Child] = {}
+    def close(self):
+        for c in self.children.values(): c.close()
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
+def _ct2_run(child:CT2Child, prompts:list, new_tokens:int) -> Callable:
+    "One timed run of `child`: a request over its pipe, its reply as a tensor (B, new_tokens)."
+    import torch
+    return lambda: torch.tensor(child.generate(prompts, new_tokens))
+
+def ct2_runners(case:GenerateCase, new_tokens:int, sides=tuple(CT2_SIDES)) -> CT2Runners:
+    "CTranslate2 generators (`sides` of CT2_SIDES) for `case`'s weights and prompts: (B, n) ids."
+    import tempfile, torch
+    prompts, seq2seq = case.ids.tolist(), case.model.config.is_encoder_decoder
+    out = CT2Runners()
+    try:
+        with tempfile.TemporaryDirectory(prefix='radon-ct2-') as d:
+            folder = _ct2_convert(case.model, Path(d))
+            for s in sides:
+                child = out.children[s] = CT2Child(s)
+                # in the child's memory once loaded, so the folder can go
+                child.load(folder, CT2_SIDES[s], seq2seq, torch.get_num_threads())
+                out[s] = _ct2_run(child, prompts, new_tokens)
+    except BaseException:
+        out.close()
+        raise
+    return out
+
+# %% ../nbs/12_bench.ipynb #2a2d9519
+MEMORY_HOW = ("peak RSS above a baseline, in a fresh process per side: it first runs a one-layer "
+              "copy of the side (code and kernels loaded), then builds the real case, keeps only "
+              "that side and runs it twice (psutil RSS, sampled every 5 ms); a CTranslate2 side "
+              "is measured the same way in its own child process, the one that holds its model")
 
 def _tiny_like(cfg:dict) -> dict:
     "`cfg` shrunk to one narrow layer: the same code paths, next to no memory."
@@ -355,30 +500,25 @@ def _tiny_like(cfg:dict) -> dict:
         if k in cfg: small[k] = v
     return {**cfg, **small}
 
-def _side_fn(spec:dict, side:str, cfg:dict) -> Callable:
-    "The one side `side` of the case `spec` describes (with `cfg`); the others' models are freed."
-    case = GENERATE_CASES[spec['kind']](cfg, spec['batch'], spec['prompt_len'], spec['new_tokens'],
+def _spec_case(spec:dict, cfg:dict) -> GenerateCase:
+    "The case `spec` describes, built with `cfg`."
+    return GENERATE_CASES[spec['kind']](cfg, spec['batch'], spec['prompt_len'], spec['new_tokens'],
                                         spec['seed'])
+
+def _side_fn(spec:dict, side:str, cfg:dict) -> Callable:
+    "The one torch side `side` of the case `spec` describes (with `cfg`); the other models freed."
+    case = _spec_case(spec, cfg)
     if side == 'hf': fn = case.hf
     elif side == 'ours': fn = case.ours
     elif side == 'radon_int8': fn = quantized(case, 'int8')
-    else: fn = ct2_runners(case, spec['new_tokens'], (side,))[side]
+    else: raise ValueError(f"unknown side {side!r}: expected ours, hf, radon_int8 or {CT2_SIDES}")
     if side != 'hf': case.hf = None  # only `fn` keeps its model alive
-    if side not in ('ours', 'radon_int8'): case.ours = case.model = None
+    if side == 'hf': case.ours = case.model = None
     return fn
 
-def measure_side(spec:dict, side:str) -> dict:
-    "In this (fresh) process: the peak RSS in MB of `side` ('ours', 'hf', 'radon_int8', 'ct2_*')."
-    import gc, threading, psutil, torch
-    torch.set_num_threads(spec['threads'])
-    for _ in range(2): _side_fn(spec, side, _tiny_like(spec['cfg']))()  # load code and kernels
-    gc.collect()
-    _trim_heap()
-    proc = psutil.Process()
-    base = proc.memory_info().rss
-    fn = _side_fn(spec, side, spec['cfg'])
-    gc.collect()
-    _trim_heap()  # give the freed models' pages back to the system, so RSS counts what is kept
+def _peak_rss(proc, fn:Callable) -> int:
+    "The peak RSS in bytes of `proc` (a psutil.Process) while `fn` runs twice, sampled every 5 ms."
+    import threading
     peak, stop = [proc.memory_info().rss], threading.Event()
     def watch():
         while not stop.wait(0.005): peak.append(proc.memory_info().rss)
@@ -389,18 +529,51 @@ def measure_side(spec:dict, side:str) -> dict:
     finally:
         stop.set()
         w.join()
-    return {'peak_mb': round((max(peak) - base) / 1e6, 1), 'baseline_mb': round(base / 1e6, 1)}
+    return max(peak)
+
+def _mb(peak:int, base:int) -> dict:
+    return {'peak_mb': round((peak - base) / 1e6, 1), 'baseline_mb': round(base / 1e6, 1)}
+
+def _ct2_memory(spec:dict, side:str) -> dict:
+    "`measure_side` of a CTranslate2 side: the RSS of its child, the process that holds its model."
+    import tempfile, psutil
+    tiny, real = _spec_case(spec, _tiny_like(spec['cfg'])), _spec_case(spec, spec['cfg'])
+    kw = dict(compute_type=CT2_SIDES[side], seq2seq=real.model.config.is_encoder_decoder,
+              threads=spec['threads'])
+    n = spec['new_tokens']
+    with tempfile.TemporaryDirectory(prefix='radon-ct2-') as d, CT2Child(side) as child:
+        folders = [_ct2_convert(c.model, Path(d)/k) for k, c in (('tiny', tiny), ('real', real))]
+        proc = psutil.Process(child.pid)
+        child.load(folders[0], **kw)
+        for _ in range(2): child.generate(tiny.ids.tolist(), n)  # load code and kernels
+        child.request('free')  # the tiny model goes, its pages back to the system
+        base = proc.memory_info().rss
+        child.load(folders[1], **kw)
+        prompts = real.ids.tolist()
+        return _mb(_peak_rss(proc, lambda: child.generate(prompts, n)), base)
+
+def measure_side(spec:dict, side:str) -> dict:
+    "In this (fresh) process: the peak RSS in MB of `side` ('ours', 'hf', 'radon_int8', 'ct2_*')."
+    import gc, psutil, torch
+    torch.set_num_threads(spec['threads'])
+    if side in CT2_SIDES: return _ct2_memory(spec, side)
+    for _ in range(2): _side_fn(spec, side, _tiny_like(spec['cfg']))()  # load code and kernels
+    gc.collect()
+    _trim_heap()
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    fn = _side_fn(spec, side, spec['cfg'])
+    gc.collect()
+    _trim_heap()  # give the freed models' pages back to the system, so RSS counts what is kept
+    return _mb(_peak_rss(proc, fn), base)
 
 def side_memory(spec:dict, side:str) -> float:
     "`measure_side(spec, side)` in a fresh Python process: the side's peak MB above its baseline."
-    import os, subprocess
-    import radon
+    import subprocess
     code = ('import json, sys; from radon.bench import measure_side; '
             'print(json.dumps(measure_side(json.loads(sys.argv[1]), sys.argv[2])))')
-    root = str(Path(radon.__file__).parent.parent)
-    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([root, os.environ.get('PYTHONPATH', '')])}
     r = subprocess.run([sys.executable, '-c', code, json.dumps(spec), side], capture_output=True,
-                       text=True, env=env)
+                       text=True, env=_radon_env())
     if r.returncode:
         raise SystemExit(f"measuring the memory of {side} failed: {r.stderr.strip()[-500:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])['peak_mb']
