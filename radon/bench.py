@@ -291,8 +291,8 @@ def bench_generate(args) -> dict:
                 res[f'batch_{b}']['peak_rss_mb'] = {s: side_memory(spec, s) for s in sides}
         if not args.no_memory: res['memory_how'] = MEMORY_HOW
         if args.eval_model:
-            from radon.data import iter_documents
-            try: texts = list(iter_documents(args.eval_text))
+            from radon.corpus import read_documents
+            try: texts = list(read_documents(args.eval_text))
             except (ValueError, FileNotFoundError) as e:
                 raise SystemExit(f"--eval-text: {e}") from None
             res['int8_quality'] = int8_quality(args.eval_model, texts, max_blocks=args.eval_blocks)
