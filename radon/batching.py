@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import torch
 
 from .core import Sampler
+from .fast import decode_layout
 from .gpt2 import FastDecoder, causal_mask
 
 # %% auto #0
@@ -39,9 +40,11 @@ _IDLE = SimpleNamespace(do_sample=False, temperature=1.0, top_k=0, top_p=1.0,
 
 class ContinuousBatch:
     "A GPT-2 decode that rows join and leave at any step: a KV-cache row (slot) per request."
-    def __init__(self, model, pad_id:int=0):
+    def __init__(self, model, pad_id:int=0,
+                 max_rows:int|None=None):  # the most rows it will hold, if known: picks the weight layout
         self.model, self.pad_id = model, pad_id
-        self.dec = FastDecoder(model, 0, 0)  # the weights and the step, over an empty cache
+        # the weights and the step, over an empty cache
+        self.dec = FastDecoder(model, 0, 0, layout=decode_layout(model, max_rows))
         self.cache = self.dec.cache          # (L, B, nh, cols, hs): a row per slot, columns shared
         self.dev, self.V = self.cache.k.device, model.config.vocab_size
         self.slots: list = []  # the request in each cache row (None: free)

@@ -627,7 +627,7 @@ class GenerationEngine:
     def _run_continuous(self, rows:list[Row]):
         "Decode `rows` and the same-mode requests that arrive meanwhile, in one continuous batch."
         mode, limit = rows[0].mode, self.settings.max_batch_size
-        cb = ContinuousBatch(self._gpt2_model(mode), self.model.config.pad_token_id or 0)
+        cb = ContinuousBatch(self._gpt2_model(mode), self.model.config.pad_token_id or 0, max_rows=limit)
         self.stats['batches'] += 1
         while rows or cb.live:
             if self._stopping: break

@@ -4,15 +4,18 @@
 
 # %% ../nbs/01a_fast.ipynb #8aa70495
 from __future__ import annotations
-import functools, warnings, weakref
+import ctypes, functools, hashlib, os, platform, shutil, subprocess, tempfile, warnings, weakref
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'EXACT_LAYOUTS', 'QUANTIZE', 'onednn_ops', 'quantize_rows', 'int8_ops', 'available_layouts', 'split_parts',
-           'pack_weight', 'linear_fn', 'layout_for', 'set_quantize', 'decode_layout', 'warm_kernels',
-           'init_torch_threads', 'derived_weights', 'KVCache']
+__all__ = ['KERNEL_SOURCE', 'KERNEL_FLAGS', 'KERNEL_ROWS', 'NORMS', 'ACTIVATIONS', 'LAYOUTS', 'EXACT_LAYOUTS', 'QUANTIZE',
+           'onednn_ops', 'quantize_rows', 'int8_ops', 'kernel_dir', 'find_compiler', 'build_kernel', 'c_kernel',
+           'c_kernel_problem', 'kernel_linear', 'check_f32', 'fused_linear', 'attend', 'pointer_array',
+           'available_layouts', 'split_parts', 'pack_weight', 'linear_fn', 'layout_for', 'set_quantize',
+           'decode_layout', 'warm_kernels', 'init_torch_threads', 'derived_weights', 'KVCache']
 
 # %% ../nbs/01a_fast.ipynb #6c4adc5f
 @functools.cache
@@ -44,9 +47,434 @@ def int8_ops():
         return pack, lin
     except Exception: return None
 
+# %% ../nbs/01a_fast.ipynb #20941ee7
+KERNEL_SOURCE = r"""
+/* RADON's CPU kernels for decoding a few rows at a time.
+   radon_linear:    Y (M, out) = X (M, in) W^T + b, W (out, in) as nn.Linear keeps it.  Each thread takes one
+                    contiguous block of W's rows and reads it once, from start to end, dotting every row with
+                    all M rows of X (which stay in cache): one stream of memory per core, the access pattern
+                    that runs at the machine's full read bandwidth.
+   radon_linear_ex: the same with a norm of X before it and an activation and a residual after it.
+   radon_attend:    one new query per row attending over a KV cache.
+   radon_gpt2_blocks, radon_t5_blocks: a decoder's whole stack of layers for one new token per row. */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+static inline float hsum(__m256 v) {
+  __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  a = _mm_hadd_ps(a, a); a = _mm_hadd_ps(a, a);
+  return _mm_cvtss_f32(a);
+}
+#endif
+
+/* s[m] = w . X[m] for m < MM; MM is a constant in each caller, so the accumulators live in registers */
+static inline __attribute__((always_inline))
+void dots(const float *restrict w, const float *restrict X, long in, float *restrict s, const int MM) {
+  long k = 0;
+  for (int m = 0; m < MM; m++) s[m] = 0.0f;
+#if defined(__AVX2__) && defined(__FMA__)
+  if (MM == 1) {  /* one row: four accumulators hide the latency of the multiply-adds */
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (; k + 32 <= in; k += 32) {
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(X + k), a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 8), _mm256_loadu_ps(X + k + 8), a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 16), _mm256_loadu_ps(X + k + 16), a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k + 24), _mm256_loadu_ps(X + k + 24), a3);
+    }
+    for (; k + 8 <= in; k += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(X + k), a0);
+    s[0] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  } else {        /* several rows: each 8 weights are loaded once and used MM times */
+    __m256 a[MM];
+    for (int m = 0; m < MM; m++) a[m] = _mm256_setzero_ps();
+    for (; k + 8 <= in; k += 8) {
+      __m256 v = _mm256_loadu_ps(w + k);
+      for (int m = 0; m < MM; m++) a[m] = _mm256_fmadd_ps(v, _mm256_loadu_ps(X + m * in + k), a[m]);
+    }
+    for (int m = 0; m < MM; m++) s[m] = hsum(a[m]);
+  }
+#endif
+  for (; k < in; k++)  /* the rest (all of it without AVX2) */
+    for (int m = 0; m < MM; m++) s[m] += w[k] * X[m * in + k];
+}
+
+/* What can be done to X on the way in, and to each output on the way out */
+enum { NORM_NONE = 0, NORM_LAYER = 1, NORM_RMS = 2 };
+enum { ACT_NONE = 0, ACT_GELU_TANH = 1, ACT_RELU = 2, ACT_GATED_GELU = 3 };
+
+static inline float gelu_tanh(float x) {
+  return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+#define ROWS(MM) static void rows##MM(const float *W, const float *X, const float *b, float *Y, \
+    const float *A, long out, long in, long r0, long r1, int act) { \
+  float s[MM], g[MM] = {0}; \
+  for (long r = r0; r < r1; r++) { \
+    dots(W + r * in, X, in, s, MM); \
+    if (act == ACT_GATED_GELU) dots(W + (r + out) * in, X, in, g, MM); \
+    for (int m = 0; m < MM; m++) { \
+      float y = b ? s[m] + b[r] : s[m]; \
+      if (act == ACT_GELU_TANH) y = gelu_tanh(y); \
+      else if (act == ACT_RELU) y = y > 0.0f ? y : 0.0f; \
+      else if (act == ACT_GATED_GELU) y = gelu_tanh(y) * (b ? g[m] + b[r + out] : g[m]); \
+      Y[m * out + r] = A ? y + A[m * out + r] : y; } } }
+ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
+typedef void (*rows_fn)(const float *, const float *, const float *, float *, const float *, long, long,
+                        long, long, int);
+static const rows_fn ROWS_FOR[9] = {0, rows1, rows2, rows3, rows4, rows5, rows6, rows7, rows8};
+
+static void norm_row(const float *x, float *y, long n, int norm, const float *w, const float *b, float eps) {
+  double s = 0.0, ss = 0.0;
+  for (long k = 0; k < n; k++) { s += x[k]; ss += (double)x[k] * x[k]; }
+  float mean = norm == NORM_LAYER ? (float)(s / n) : 0.0f;
+  float var = norm == NORM_LAYER ? (float)(ss / n - (s / n) * (s / n)) : (float)(ss / n);
+  float inv = 1.0f / sqrtf((var > 0.0f ? var : 0.0f) + eps);
+  for (long k = 0; k < n; k++) y[k] = (x[k] - mean) * inv * w[k] + (b ? b[k] : 0.0f);
+}
+
+/* Y (M, out) = act(norm(X) W^T + b) + A.  W is (out, in), or (2 out, in) for the gated GELU, whose output r
+   is gelu(row r) * (row out + r).  norm (LayerNorm with nw, nb; T5's RMS norm with nw) writes the normalised
+   rows to Xn (M, in) first.  A (M, out) may be Y itself: a residual added in place. */
+void radon_linear_ex(const float *W, const float *X, const float *b, float *Y, long M, long out, long in,
+                     int threads, int norm, const float *nw, const float *nb, float eps, float *Xn, int act,
+                     const float *A) {
+#ifdef _OPENMP
+  #pragma omp parallel num_threads(threads) if (threads > 1)
+#endif
+  {
+    int t = 0, n = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num(); n = omp_get_num_threads();
+#endif
+    const float *Xin = X;
+    if (norm != NORM_NONE) {
+      for (long m = t; m < M; m += n) norm_row(X + m * in, Xn + m * in, in, norm, nw, nb, eps);
+#ifdef _OPENMP
+      #pragma omp barrier
+#endif
+      Xin = Xn;
+    }
+    long per = (out + n - 1) / n, r0 = t * per, r1 = r0 + per < out ? r0 + per : out;
+    for (long m0 = 0; m0 < M && r0 < r1; m0 += 8) {
+      long mm = M - m0 < 8 ? M - m0 : 8;
+      ROWS_FOR[mm](W, Xin + m0 * in, b, Y + m0 * out, A ? A + m0 * out : 0, out, in, r0, r1, act);
+    }
+  }
+}
+
+void radon_linear(const float *W, const float *X, const float *b, float *Y, long M, long out, long in,
+                  int threads) {
+  radon_linear_ex(W, X, b, Y, M, out, in, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, 0);
+}
+
+/* Attention of one new query per row over a cache.  Q[m, h] at Q + m*q_row + h*hs; keys and values of row m,
+   head h, position j at K + m*c_row + h*c_head + j*hs (V alike); positions 0..L-1 are attended.  With Kn, the
+   new key and value (at Kn + m*n_row + h*hs, Vn alike) are first written at position L-1.  bias (or NULL) is
+   added to the scores: bias[m*b_row + h*b_head + j]; keep (or NULL) says which positions row m reads:
+   keep[m*k_row + j] != 0.  O (M, nh*hs) gets the heads side by side; a row that reads nothing gets zeros. */
+void radon_attend(const float *Q, long q_row, const float *Kn, const float *Vn, long n_row, float *K, float *V,
+                  long c_row, long c_head, long L, const float *bias, long b_row, long b_head,
+                  const unsigned char *keep, long k_row, float scale, float *O, long M, long nh, long hs,
+                  int threads) {
+#ifdef _OPENMP
+  #pragma omp parallel for num_threads(threads) if (threads > 1 && M * nh > 1) schedule(static)
+#endif
+  for (long mh = 0; mh < M * nh; mh++) {
+    long m = mh / nh, h = mh % nh;
+    const float *q = Q + m * q_row + h * hs;
+    float *k = K + m * c_row + h * c_head, *v = V + m * c_row + h * c_head, *o = O + m * nh * hs + h * hs;
+    if (Kn) {
+      for (long d = 0; d < hs; d++) {
+        k[(L - 1) * hs + d] = Kn[m * n_row + h * hs + d];
+        v[(L - 1) * hs + d] = Vn[m * n_row + h * hs + d];
+      }
+    }
+    float small[1024], *s = L <= 1024 ? small : malloc(L * sizeof(float));
+    float top = -INFINITY, sum = 0.0f;
+    for (long j = 0; j < L; j++) {
+      if (keep && !keep[m * k_row + j]) { s[j] = -INFINITY; continue; }
+      float d = 0.0f;
+      dots(k + j * hs, q, hs, &d, 1);
+      s[j] = d * scale + (bias ? bias[m * b_row + h * b_head + j] : 0.0f);
+      if (s[j] > top) top = s[j];
+    }
+    for (long j = 0; j < L; j++) { s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - top); sum += s[j]; }
+    for (long d = 0; d < hs; d++) o[d] = 0.0f;
+    for (long j = 0; j < L && sum > 0.0f; j++) {
+      if (s[j] == 0.0f) continue;
+      float p = s[j] / sum;
+      const float *vj = v + j * hs;
+      for (long d = 0; d < hs; d++) o[d] += p * vj[d];
+    }
+    if (s != small) free(s);
+  }
+}
+
+/* Whole decoder stacks, one call per step: the pieces above, layer after layer, with no Python between them.
+   x (M, C) is the residual stream, updated in place; the scratch buffers are the caller's. */
+
+/* GPT-2: P holds 12 pointers a layer (ln_1 w, b; c_attn W, b; attn c_proj W, b; ln_2 w, b; c_fc W, b;
+   mlp c_proj W, b).  Layer l's keys are at K0 + l*kv_layer (B, nh, cols, hs), values at V0 alike; the new
+   token's go to column t; keep (or NULL: all) the columns each row reads, as in radon_attend.
+   Scratch: xn (M, C), qkv (M, 3C), y (M, C), h (M, F). */
+void radon_gpt2_blocks(float *x, long M, long C, long nh, long F, long layers, const float *const *P,
+                       float *K0, float *V0, long kv_layer, long c_row, long c_head, long t,
+                       const unsigned char *keep, long k_row, float eps, float *xn, float *qkv, float *y,
+                       float *h, int threads) {
+  long hs = C / nh;
+  for (long l = 0; l < layers; l++) {
+    const float *const *p = P + 12 * l;
+    float *K = K0 + l * kv_layer, *V = V0 + l * kv_layer;
+    radon_linear_ex(p[2], x, p[3], qkv, M, 3 * C, C, threads, NORM_LAYER, p[0], p[1], eps, xn, ACT_NONE, 0);
+    radon_attend(qkv, 3 * C, qkv + C, qkv + 2 * C, 3 * C, K, V, c_row, c_head, t + 1, 0, 0, 0, keep, k_row,
+                 1.0f / sqrtf((float)hs), y, M, nh, hs, threads);
+    radon_linear_ex(p[4], y, p[5], x, M, C, C, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[8], x, p[9], h, M, F, C, threads, NORM_LAYER, p[6], p[7], eps, xn, ACT_GELU_TANH, 0);
+    radon_linear_ex(p[10], h, p[11], x, M, C, F, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+  }
+}
+
+/* T5's decoder: P holds 9 pointers a layer (RMS weight 1; q|k|v W (3I, C); o W (C, I); RMS weight 2;
+   cross q W (I, C); cross o W (C, I); RMS weight 3; wi W (F or 2F, C); wo W (C, F)), I = nh*dk.  Self-attention
+   keys/values as in GPT-2, plus pbias (nh heads pb_head apart, t+1 positions: the relative position bias of
+   the new token).  Cross-attention over S encoder positions: layer l's keys at CK[l] (B, nh, S, dk), values at
+   CV[l]; ebias (M rows eb_row apart, S positions) or NULL: the encoder's padding.  No scaling, as T5 does.
+   Scratch: xn (M, C), qkv (M, 3I), y (M, I), h (M, F). */
+void radon_t5_blocks(float *x, long M, long C, long nh, long dk, long F, int gated, long layers,
+                     const float *const *P, float *K0, float *V0, long kv_layer, long c_row, long c_head, long t,
+                     const float *pbias, long pb_head, float *const *CK, float *const *CV, long S,
+                     const float *ebias, long eb_row, float eps, float *xn, float *qkv, float *y, float *h,
+                     int threads) {
+  long I = nh * dk;
+  for (long l = 0; l < layers; l++) {
+    const float *const *p = P + 9 * l;
+    float *K = K0 + l * kv_layer, *V = V0 + l * kv_layer;
+    radon_linear_ex(p[1], x, 0, qkv, M, 3 * I, C, threads, NORM_RMS, p[0], 0, eps, xn, ACT_NONE, 0);
+    radon_attend(qkv, 3 * I, qkv + I, qkv + 2 * I, 3 * I, K, V, c_row, c_head, t + 1, pbias, 0, pb_head, 0, 0,
+                 1.0f, y, M, nh, dk, threads);
+    radon_linear_ex(p[2], y, 0, x, M, C, I, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[4], x, 0, qkv, M, I, C, threads, NORM_RMS, p[3], 0, eps, xn, ACT_NONE, 0);
+    radon_attend(qkv, I, 0, 0, 0, CK[l], CV[l], nh * S * dk, S * dk, S, ebias, eb_row, 0, 0, 0, 1.0f, y, M, nh,
+                 dk, threads);
+    radon_linear_ex(p[5], y, 0, x, M, C, I, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[7], x, 0, h, M, F, C, threads, NORM_RMS, p[6], 0, eps, xn,
+                    gated ? ACT_GATED_GELU : ACT_RELU, 0);
+    radon_linear_ex(p[8], h, 0, x, M, C, F, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+  }
+}
+"""
+
+# %% ../nbs/01a_fast.ipynb #e814aabe
+KERNEL_FLAGS = ('-O3', '-march=native', '-fopenmp', '-std=c11', '-shared', '-fPIC')
+
+def kernel_dir() -> Path:
+    "Where built kernels are kept: `$RADON_KERNEL_DIR`, else `~/.cache/radon/kernels`."
+    if env := os.environ.get('RADON_KERNEL_DIR'): return Path(env)
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'radon' / 'kernels'
+
+def _cpu_name() -> str:
+    "The CPU's model and flags (Linux), else what `platform` knows: part of a built kernel's name."
+    try:
+        info = Path('/proc/cpuinfo').read_text().split('\n\n')[0]
+        return ' '.join(l for l in info.splitlines() if l.startswith(('model name', 'flags')))
+    except OSError: return f"{platform.machine()} {platform.processor()}"
+
+def find_compiler() -> str|None:
+    "The C compiler to build kernels with: `$CC`, else `cc` or `gcc` on the PATH; None without one."
+    return os.environ.get('CC') or shutil.which('cc') or shutil.which('gcc')
+
+def build_kernel(source:str=KERNEL_SOURCE, folder:Path|None=None, cc:str|None=None) -> Path:
+    "Compile `source` into a shared library in `folder` (default `kernel_dir()`), once; its path."
+    cc = cc or find_compiler()
+    if not cc:
+        raise RuntimeError("no C compiler to build RADON's kernel: install one (Debian: apt install gcc) "
+                           "or set CC; without it the decoders use torch's products.")
+    folder = Path(folder or kernel_dir())
+    key = hashlib.sha256('\0'.join([source, cc, *KERNEL_FLAGS, _cpu_name()]).encode()).hexdigest()[:16]
+    lib = folder / f'radon_kernel_{key}.so'
+    if lib.exists(): return lib
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix='.build-') as tmp:
+        c, so = Path(tmp) / 'kernel.c', Path(tmp) / 'kernel.so'
+        c.write_text(source)
+        try: r = subprocess.run([cc, *KERNEL_FLAGS, str(c), '-o', str(so), '-lm'], capture_output=True,
+                                text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise RuntimeError(f"the C compiler {cc!r} did not run: {e}") from None
+        if r.returncode:
+            raise RuntimeError(f"{cc} could not build RADON's kernel (exit {r.returncode}): "
+                               f"{(r.stderr or r.stdout).strip()[-1500:]}")
+        os.replace(so, lib)  # whole or not at all, even with another process building the same file
+    return lib
+
+# %% ../nbs/01a_fast.ipynb #e4d8047b
+KERNEL_ROWS = 16  # the most rows of X the kernel takes (it reads W once per 8); more go to F.linear
+
+@functools.cache
+def _load_kernel() -> tuple:
+    "(the kernels as a ctypes library, None) or (None, why not): built, loaded and checked once."
+    if os.environ.get('RADON_C_KERNEL', '1').strip().lower() in ('0', 'false', 'no', 'off'):
+        return None, "RADON_C_KERNEL=0 turned RADON's C kernel off"
+    try:
+        try: path = build_kernel()
+        except OSError: path = build_kernel(folder=Path(tempfile.gettempdir()) / f'radon-kernels-{os.getuid()}')
+        lib = ctypes.CDLL(str(path))
+        fn, ex, att = lib.radon_linear, lib.radon_linear_ex, lib.radon_attend
+        gpt2, t5 = lib.radon_gpt2_blocks, lib.radon_t5_blocks
+    except (RuntimeError, OSError, AttributeError) as e: return None, str(e)
+    p, n, i, f = ctypes.c_void_p, ctypes.c_long, ctypes.c_int, ctypes.c_float
+    fn.argtypes = [p, p, p, p, n, n, n, i]  # W, X, b, Y, M, out, in, threads
+    ex.argtypes = fn.argtypes + [i, p, p, f, p, i, p]  # norm, its weight, bias, eps, scratch; act, residual
+    att.argtypes = [p, n, p, p, n, p, p, n, n, n, p, n, n, p, n, f, p, n, n, n, i]  # as in the C above
+    gpt2.argtypes = [p, n, n, n, n, n, p, p, p, n, n, n, n, p, n, f, p, p, p, p, i]
+    t5.argtypes = [p, n, n, n, n, n, i, n, p, p, p, n, n, n, n, p, n, p, p, n, p, n, f, p, p, p, p, i]
+    for g in (fn, ex, att, gpt2, t5): g.restype = None
+    g = torch.Generator().manual_seed(0)
+    w, b, x = (torch.randn(s, generator=g) for s in ((37, 45), (37,), (KERNEL_ROWS + 1, 45)))
+    for rows in (1, 3, KERNEL_ROWS):
+        y = torch.empty(rows, 37)
+        fn(w.data_ptr(), x.data_ptr(), b.data_ptr(), y.data_ptr(), rows, 37, 45, 2)
+        if not torch.allclose(y, F.linear(x[:rows], w, b), rtol=1e-4, atol=1e-4):
+            return None, f"RADON's C kernel ({path}) computed a wrong product; it is not used"
+    return lib, None
+
+def c_kernel():
+    "RADON's C kernels (a ctypes library) ready in this process, or None: `c_kernel_problem()` says why."
+    return _load_kernel()[0]
+
+def c_kernel_problem() -> str|None:
+    "Why `c_kernel()` is None (no compiler, a failed build, turned off), or None when it is ready."
+    return _load_kernel()[1]
+
+def kernel_linear(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None) -> torch.Tensor:
+    "x @ W^T + b for `w` (out, in): RADON's C kernel for up to `KERNEL_ROWS` fp32 rows on a CPU, else F.linear."
+    lib, (o, i) = c_kernel(), w.shape
+    rows = x.numel() // i if i and x.shape[-1] == i else -1
+    if (lib is None or not 0 < rows <= KERNEL_ROWS or x.dtype != torch.float32 or w.dtype != torch.float32
+            or x.device.type != 'cpu' or not w.is_contiguous() or torch.is_grad_enabled()
+            or b is not None and (b.dtype != torch.float32 or b.shape != (o,) or not b.is_contiguous())):
+        return F.linear(x, w, b)  # also raises the usual error for shapes that do not fit
+    x2 = x.reshape(rows, i).contiguous()
+    y = torch.empty(*x.shape[:-1], o)
+    lib.radon_linear(w.data_ptr(), x2.data_ptr(), None if b is None else b.data_ptr(), y.data_ptr(), rows, o,
+                     i, torch.get_num_threads())
+    return y
+
+# %% ../nbs/01a_fast.ipynb #852465a1
+NORMS = (None, 'layer', 'rms')                           # norm= of fused_linear: LayerNorm, T5's RMS norm
+ACTIVATIONS = (None, 'gelu_tanh', 'relu', 'gated_gelu')  # act= of fused_linear
+
+def _kernel_lib():
+    "RADON's C kernels, or a RuntimeError that says why they are not here."
+    if (lib := c_kernel()) is None:
+        raise RuntimeError(f"RADON's C kernel is not ready here ({c_kernel_problem()}): use "
+                           "linear_fn(layout_for(device, dtype)) and torch's attention.")
+    return lib
+
+def check_f32(name:str, t:torch.Tensor, shape:tuple):
+    "ValueError unless `t` is a contiguous float32 CPU tensor of `shape`."
+    if t is None: raise ValueError(f"{name} must be a contiguous float32 CPU tensor of shape {shape}, got None.")
+    if t.dtype != torch.float32 or t.device.type != 'cpu' or tuple(t.shape) != shape or not t.is_contiguous():
+        raise ValueError(f"{name} must be a contiguous float32 CPU tensor of shape {shape}, got "
+                         f"{tuple(t.shape)} {t.dtype} on {t.device}"
+                         f"{'' if t.is_contiguous() else ', not contiguous'}.")
+
+def _ptr(t): return None if t is None else t.data_ptr()
+
+def fused_linear(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, *,
+                 norm:str|None=None, norm_weight=None, norm_bias=None, eps:float=1e-5,  # on the way in
+                 act:str|None=None, add:torch.Tensor|None=None,                      # on the way out
+                 out:torch.Tensor|None=None) -> torch.Tensor:
+    "act(norm(x) @ W^T + b) + add for fp32 rows x (M, in) on a CPU, in one call of RADON's kernel."
+    lib = _kernel_lib()
+    if norm not in NORMS: raise ValueError(f"norm={norm!r} is not known: use one of {NORMS}.")
+    if act not in ACTIVATIONS: raise ValueError(f"act={act!r} is not known: use one of {ACTIVATIONS}.")
+    if x.dim() != 2: raise ValueError(f"x must be (rows, in), got shape {tuple(x.shape)}.")
+    (M, i), rows = x.shape, w.shape[0]
+    if act == 'gated_gelu' and rows % 2:
+        raise ValueError(f"act='gated_gelu' takes the gate's rows then the linear rows, an even number; "
+                         f"w has {rows}.")
+    o = rows // 2 if act == 'gated_gelu' else rows
+    check_f32('x', x, (M, i)); check_f32('w', w, (rows, i))
+    if b is not None: check_f32('b', b, (rows,))
+    if norm: check_f32('norm_weight', norm_weight, (i,))
+    if norm_bias is not None: check_f32('norm_bias', norm_bias, (i,))
+    if add is not None: check_f32('add', add, (M, o))
+    if out is None: out = torch.empty(M, o)
+    else:
+        check_f32('out', out, (M, o))
+        if out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
+            raise ValueError("out shares memory with x, which the kernel still reads: give another tensor.")
+    xn = torch.empty(M, i) if norm else None  # the normalised rows
+    lib.radon_linear_ex(w.data_ptr(), x.data_ptr(), _ptr(b), out.data_ptr(), M, o, i, torch.get_num_threads(),
+                        NORMS.index(norm), _ptr(norm_weight), _ptr(norm_bias), eps, _ptr(xn),
+                        ACTIVATIONS.index(act), _ptr(add))
+    return out
+
+# %% ../nbs/01a_fast.ipynb #2c672c5b
+def attend(q:torch.Tensor,                      # (B, nh, hs): one query per row
+           k:torch.Tensor, v:torch.Tensor,      # (B, nh, cols, hs): the cache of keys and values
+           length:int,                          # positions [0, length) are attended
+           *, new_k=None, new_v=None,           # (B, nh, hs): written at position length-1 first
+           bias=None,                           # added to the scores, broadcast to (B, nh, length)
+           keep=None,                           # bool (B, >=length): the positions each row reads
+           scale:float|None=None,               # None: 1/sqrt(hs)
+           out:torch.Tensor|None=None) -> torch.Tensor:
+    "softmax(q K^T scale + bias) V over `length` cached positions, in RADON's kernel: (B, nh*hs)."
+    lib = _kernel_lib()
+    if q.dim() != 3: raise ValueError(f"q must be (batch, heads, head_size), got shape {tuple(q.shape)}.")
+    B, nh, hs = q.shape
+    def strided(name, t, shape, inner):  # the dims after the first are laid out as C reads them
+        if (t.dtype != torch.float32 or t.device.type != 'cpu' or tuple(t.shape) != shape
+                or any(n > 1 and s != want for n, s, want in zip(t.shape[1:], t.stride()[1:], inner))):
+            raise ValueError(f"{name} must be a float32 CPU tensor of shape {shape} with strides "
+                             f"(any, {', '.join(map(str, inner))}), got {tuple(t.shape)} {t.dtype} on "
+                             f"{t.device} with strides {t.stride()}.")
+    strided('q', q, (B, nh, hs), (hs, 1))
+    if k.dim() != 4: raise ValueError(f"k must be (batch, heads, cols, head_size), got {tuple(k.shape)}.")
+    cols = k.shape[2]
+    strided('k', k, (B, nh, cols, hs), (k.stride(1), hs, 1)); strided('v', v, (B, nh, cols, hs), k.stride()[1:])
+    if v.stride(0) != k.stride(0) and B > 1: raise ValueError("k and v must have the same strides.")
+    if not 1 <= length <= cols:
+        raise ValueError(f"length={length} must be within 1..{cols}, the cache's columns.")
+    if (new_k is None) != (new_v is None): raise ValueError("give new_k and new_v together, or neither.")
+    if new_k is not None:
+        strided('new_k', new_k, (B, nh, hs), (hs, 1)); strided('new_v', new_v, (B, nh, hs), (hs, 1))
+        if new_v.stride(0) != new_k.stride(0) and B > 1:
+            raise ValueError("new_k and new_v must have the same strides.")
+    b_row = b_head = 0
+    if bias is not None:
+        if (bias.dim() != 3 or bias.shape[0] not in (1, B) or bias.shape[1] not in (1, nh)
+                or bias.shape[2] < length or bias.dtype != torch.float32 or bias.device.type != 'cpu'
+                or length > 1 and bias.stride(2) != 1):
+            raise ValueError(f"bias must be float32 (1|{B}, 1|{nh}, >={length}) on the CPU, its last dim "
+                             f"contiguous; got {tuple(bias.shape)} {bias.dtype} strides {bias.stride()}.")
+        b_row, b_head = (s if n > 1 else 0 for n, s in zip(bias.shape[:2], bias.stride()[:2]))
+    if keep is not None and (keep.dtype != torch.bool or keep.device.type != 'cpu' or keep.dim() != 2
+                             or keep.shape[0] != B or keep.shape[1] < length or keep.stride(1) != 1):
+        raise ValueError(f"keep must be a bool CPU tensor ({B}, >={length}), its last dim contiguous; got "
+                         f"{tuple(keep.shape)} {keep.dtype} strides {keep.stride()}.")
+    if out is None: out = torch.empty(B, nh * hs)
+    else: check_f32('out', out, (B, nh * hs))
+    lib.radon_attend(q.data_ptr(), q.stride(0), _ptr(new_k), _ptr(new_v),
+                     0 if new_k is None else new_k.stride(0), k.data_ptr(), v.data_ptr(), k.stride(0),
+                     k.stride(1), length, _ptr(bias), b_row, b_head, _ptr(keep),
+                     0 if keep is None else keep.stride(0), hs**-0.5 if scale is None else scale,
+                     out.data_ptr(), B, nh, hs, torch.get_num_threads())
+    return out
+
+# %% ../nbs/01a_fast.ipynb #cc18a3dd
+def pointer_array(tensors:list) -> ctypes.Array:
+    "A C array of the tensors' data addresses (`const float **`), for RADON's stack kernels; keep the tensors."
+    return (ctypes.c_void_p * len(tensors))(*[t.data_ptr() for t in tensors])
+
 # %% ../nbs/01a_fast.ipynb #19cc5cb6
-LAYOUTS = ('linear', 'transposed', 'split', 'onednn', 'int8')  # the ways `pack_weight` can store a weight
-EXACT_LAYOUTS = LAYOUTS[:4]  # those computing the fp32 product (up to rounding); 'int8' rounds more
+LAYOUTS = ('linear', 'transposed', 'split', 'onednn', 'kernel', 'int8')  # how `pack_weight` can store a weight
+EXACT_LAYOUTS = LAYOUTS[:5]  # those computing the fp32 product (up to rounding); 'int8' rounds more
 
 def _check_layout(layout:str):
     "ValueError for a layout that is unknown, or that this torch build cannot run."
@@ -58,10 +486,13 @@ def _check_layout(layout:str):
     if layout == 'int8' and int8_ops() is None:
         raise ValueError("layout='int8' asked for, but this torch build has no dynamic int8 linear "
                          "(torch.ops.quantized): decode in float32 (quantize=None).")
+    if layout == 'kernel' and c_kernel() is None:
+        raise ValueError(f"layout='kernel' asked for, but RADON's C kernel is not ready here "
+                         f"({c_kernel_problem()}): use layout_for(device, dtype), or 'split'.")
 
 def available_layouts() -> tuple:
     "The layouts this torch build can run."
-    ops = {'onednn': onednn_ops, 'int8': int8_ops}
+    ops = {'onednn': onednn_ops, 'int8': int8_ops, 'kernel': c_kernel}
     return tuple(l for l in LAYOUTS if l not in ops or ops[l]() is not None)
 
 def split_parts() -> int:
@@ -72,6 +503,11 @@ def pack_weight(w:torch.Tensor, layout:str) -> torch.Tensor:
     "`w` (out, in), as `nn.Linear` keeps it, in `layout`: itself, a transposed copy, split, or packed."
     _check_layout(layout)
     if layout == 'linear': return w
+    if layout == 'kernel':  # the weight itself, read by RADON's C kernel
+        if w.dtype != torch.float32 or w.device.type != 'cpu':
+            raise ValueError(f"layout='kernel' takes a float32 weight on the CPU, got {w.dtype} on "
+                             f"{w.device}: use layout_for(device, dtype).")
+        return w.contiguous()
     if layout == 'transposed': return w.t().contiguous()  # (in, out)
     if layout == 'split':  # (n, in/n, out): W^T cut into n blocks of rows; 2-d where it cannot be cut
         (o, i), n = w.shape, split_parts()
@@ -97,6 +533,7 @@ def linear_fn(layout:str):
     if layout == 'linear': return F.linear
     if layout == 'transposed': return _transposed_mm
     if layout == 'split': return _split_mm
+    if layout == 'kernel': return kernel_linear
     if layout == 'int8':
         q = int8_ops()[1]
         return lambda x, w, b: q(x, w, True) if b is None else q(x, w, True) + b  # 7-bit inputs
@@ -109,7 +546,7 @@ QUANTIZE = (None, 'int8')  # what `quantize=` accepts: None keeps the model's ow
 def layout_for(device, dtype, quantize:str|None=None,
                batch:int|None=None,  # rows per product, if known (1: one sequence at a time)
               ) -> str:
-    "The weight layout for `device`, `dtype`, `quantize`, `batch`; CPU fp32: split, transposed or onednn."
+    "The weight layout for `device`, `dtype`, `quantize`, `batch`; CPU fp32: kernel, split or onednn."
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize={quantize!r} is not known: use one of {QUANTIZE}.")
     cpu32 = torch.device(device).type == 'cpu' and dtype == torch.float32
@@ -121,6 +558,7 @@ def layout_for(device, dtype, quantize:str|None=None,
         _check_layout('int8')
         return 'int8'
     if not cpu32: return 'linear'
+    if batch is not None and 0 < batch <= KERNEL_ROWS and c_kernel() is not None: return 'kernel'
     if batch == 1: return 'split' if split_parts() > 1 else 'transposed'
     return 'onednn' if onednn_ops() is not None else 'transposed'
 
@@ -140,7 +578,7 @@ def decode_layout(model, batch:int|None=None) -> str:
 # %% ../nbs/01a_fast.ipynb #a6dbdb6c
 def warm_kernels(quantize:str|None=None) -> list[str]:
     "Run the CPU decode products once, at a size that uses the thread pool, here: the layouts run."
-    layouts = ['int8'] if quantize == 'int8' else ['transposed', 'split', 'onednn']
+    layouts = ['int8'] if quantize == 'int8' else ['transposed', 'split', 'onednn', 'kernel']
     layouts = [l for l in layouts if l in available_layouts()]
     x, w = torch.randn(8, 512), torch.randn(512, 512)
     with torch.inference_mode():

@@ -16,7 +16,8 @@ from transformers.cache_utils import Cache, DynamicCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from .core import Sampler
-from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weight
+from .fast import (KVCache, c_kernel, check_f32, decode_layout, derived_weights, linear_fn, pack_weight,
+                        pointer_array)
 
 # %% auto #0
 __all__ = ['ATTENTION_ROWS', 'check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'fast_dropout',
@@ -402,6 +403,18 @@ def _fast_weights(model, layout:str):
             return layers, pw(model.lm_head.weight)
     return derived_weights(model, ('gpt2', layout), make)
 
+_BLOCK_NAMES = ('ln_1.weight', 'ln_1.bias', 'attn.c_attn.weight', 'attn.c_attn.bias', 'attn.c_proj.weight',
+                'attn.c_proj.bias', 'ln_2.weight', 'ln_2.bias', 'mlp.c_fc.weight', 'mlp.c_fc.bias',
+                'mlp.c_proj.weight', 'mlp.c_proj.bias')
+
+def _gpt2_blocks(layers, C:int):
+    "(C array of the 12 weight addresses of every layer, MLP width) for `radon_gpt2_blocks`; all checked."
+    f = layers[0][8].shape[0]  # c_fc's rows: n_inner, 4C by default
+    shapes = ((C,), (C,), (3 * C, C), (3 * C,), (C, C), (C,), (C,), (C,), (f, C), (f,), (C, f), (C,))
+    for i, layer in enumerate(layers):
+        for name, t, shape in zip(_BLOCK_NAMES, layer, shapes): check_f32(f"h.{i}.{name}", t, shape)
+    return pointer_array([t for layer in layers for t in layer]), f
+
 # %% ../nbs/02_gpt2.ipynb #e826cfed
 class FastDecoder:
     "A lean GPT-2 forward pass over a `KVCache` (`self.cache`), for the last position only."
@@ -417,10 +430,15 @@ class FastDecoder:
         self.layers, self.head = _fast_weights(model, self.layout)
         L = len(self.layers)
         self.cache = KVCache(L, batch_size, self.nh, self.hs, max_len, p.dtype, p.device)
+        self.fused = self.layout == 'kernel'  # one new token per row: RADON's stack kernel
+        self._blocks = None                   # its weights' addresses, made at the first fused step
 
     def hidden(self, ids, pos, mask=None, last:bool=True):
         "Final hidden state of new tokens `ids` (B, T) at `pos`: the last (B, C), or all (B, T, C)."
         B, T = ids.shape
+        if self.fused and T == 1 and (mask is None or mask.dtype == torch.bool
+                                      and mask.shape == (B, 1, 1, self.cache.len + 1)):
+            return self.fused_hidden(ids, pos, mask)
         C, nh, hs, eps, mm, cache = self.C, self.nh, self.hs, self.eps, self.mm, self.cache
         x = (F.embedding(ids, self.wte) + F.embedding(pos, self.wpe)).view(B * T, C)  # (B*T, C)
         causal = mask is None and T > 1  # `mask`: an SDPA mask, or None for causal attention
@@ -436,6 +454,33 @@ class FastDecoder:
         cache.advance(T)
         x = x.view(B, T, C)[:, -1] if last else x.view(B, T, C)
         return F.layer_norm(x, (C,), *self.lnf, eps)                           # (B, C) or (B, T, C)
+
+    def fused_hidden(self, ids, pos, mask=None):
+        "`hidden` of one new token per row (B, 1): every layer in one call of RADON's kernel."
+        B, C, cache = ids.shape[0], self.C, self.cache
+        t, K, V = cache.len, cache.k, cache.v
+        if t >= cache.cols:
+            raise ValueError(f"1 new token does not fit: the cache has {cache.cols} columns and {t} are "
+                             "written. Make it larger, or reserve() first.")
+        keep = None  # or bool (B, t+1): the columns each row reads, from a mask (B, 1, 1, t+1)
+        if mask is not None:
+            if mask.dtype != torch.bool or mask.shape != (B, 1, 1, t + 1):
+                raise ValueError(f"mask must be bool (B, 1, 1, {t + 1}) for one new token per row, got "
+                                 f"{tuple(mask.shape)} {mask.dtype}.")
+            keep = mask.view(B, t + 1) if mask.stride(-1) == 1 else mask.reshape(B, t + 1).contiguous()
+        if self._blocks is None: self._blocks = _gpt2_blocks(self.layers, C)
+        P, n_ff = self._blocks
+        if not (K.is_contiguous() and V.is_contiguous() and K.dtype == V.dtype == torch.float32):
+            raise ValueError("the KV cache must be contiguous float32 for the fused step.")
+        x = (F.embedding(ids, self.wte) + F.embedding(pos, self.wpe)).view(B, C)  # the residual stream
+        xn, qkv, y, h = torch.empty(B, C), torch.empty(B, 3 * C), torch.empty(B, C), torch.empty(B, n_ff)
+        c_kernel().radon_gpt2_blocks(x.data_ptr(), B, C, self.nh, n_ff, len(self.layers), P, K.data_ptr(),
+                                     V.data_ptr(), K.stride(0), K.stride(1), K.stride(2), t,
+                                     None if keep is None else keep.data_ptr(),
+                                     0 if keep is None else keep.stride(0), self.eps, xn.data_ptr(),
+                                     qkv.data_ptr(), y.data_ptr(), h.data_ptr(), torch.get_num_threads())
+        cache.advance(1)
+        return F.layer_norm(x, (C,), *self.lnf, self.eps)                     # (B, C)
 
     def logits(self, h): return self.mm(h, self.head, None)                            # (B, V)
 

@@ -17,7 +17,8 @@ from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
 
 from .core import Sampler
-from .fast import KVCache, decode_layout, derived_weights, linear_fn, pack_weight
+from .fast import (KVCache, c_kernel, check_f32, decode_layout, derived_weights, linear_fn, pack_weight,
+                        pointer_array)
 
 
 # %% auto #0
@@ -560,7 +561,48 @@ def _t5_decode_state(self, ids, mask, steps:int) -> dict:
     cache = KVCache(len(layers), B, c.num_attention_heads, c.d_kv, steps, dt, dev)
     mm = linear_fn(layout)
     return dict(layers=layers, head=head, ck=ck, cv=cv, cache=cache, bias=bias,
-                enc_bias=_padding_bias(mask, dt), mm=lambda x, w: mm(x, w, None))
+                enc_bias=_padding_bias(mask, dt), mm=lambda x, w: mm(x, w, None), layout=layout,
+                fused=layout == 'kernel')  # fused: every block in one call of RADON's kernel
+
+def _t5_blocks(self, st:dict) -> dict:
+    "What `radon_t5_blocks` reads, checked once: weight, cross key and value addresses, the biases."
+    c, B = self.config, st['cache'].B
+    C, nh, dk, f = c.d_model, c.num_attention_heads, c.d_kv, c.d_ff
+    I, S = nh * dk, st['ck'][0].shape[2]
+    wi = 2 * f if c.feed_forward_proj == 'gated-gelu' else f
+    shapes = ((C,), (3 * I, C), (C, I), (C,), (I, C), (C, I), (C,), (wi, C), (C, f))
+    names = ('layer.0.norm', 'SelfAttention.qkv', 'SelfAttention.o', 'layer.1.norm', 'EncDecAttention.q',
+             'EncDecAttention.o', 'layer.2.norm', 'DenseReluDense.wi', 'DenseReluDense.wo')
+    ck, cv = [k.contiguous() for k in st['ck']], [v.contiguous() for v in st['cv']]  # (B, nh, S, dk)
+    for i, layer in enumerate(st['layers']):
+        for name, t, shape in zip(names, layer, shapes): check_f32(f"block.{i}.{name}", t, shape)
+        check_f32(f"cross keys {i}", ck[i], (B, nh, S, dk))
+        check_f32(f"cross values {i}", cv[i], (B, nh, S, dk))
+    enc = st['enc_bias']
+    if enc is not None: check_f32('encoder padding bias', enc, (B, 1, 1, S))
+    pb = st['bias'].contiguous()  # (1, nh, steps, steps)
+    check_f32('position bias', pb, (1, nh) + tuple(pb.shape[2:]))
+    return dict(P=pointer_array([t for layer in st['layers'] for t in layer]), ck=ck, cv=cv,
+                CK=pointer_array(ck), CV=pointer_array(cv), S=S, I=I, f=f, bias=pb, enc=enc)
+
+def _t5_fused_blocks(self, st:dict, x:torch.Tensor):
+    "Every decoder block for one new token per row, in one call of RADON's kernel: `x` (B, C) in place."
+    c, cache = self.config, st['cache']
+    if 'blocks' not in st: st['blocks'] = _t5_blocks(self, st)
+    b, t, K, V = st['blocks'], cache.len, cache.k, cache.v
+    if t >= cache.cols:
+        raise ValueError(f"1 new token does not fit: the cache has {cache.cols} columns and {t} are written.")
+    B, pb, enc = x.shape[0], b['bias'], b['enc']
+    xn, qkv = torch.empty(B, c.d_model), torch.empty(B, 3 * b['I'])
+    y, h = torch.empty(B, b['I']), torch.empty(B, b['f'])
+    c_kernel().radon_t5_blocks(
+        x.data_ptr(), B, c.d_model, c.num_attention_heads, c.d_kv, b['f'], c.feed_forward_proj == 'gated-gelu',
+        len(st['layers']), b['P'], K.data_ptr(), V.data_ptr(), K.stride(0), K.stride(1), K.stride(2), t,
+        pb.data_ptr() + t * pb.stride(2) * pb.element_size(), pb.stride(1), b['CK'], b['CV'], b['S'],
+        None if enc is None else enc.data_ptr(), 0 if enc is None else enc.stride(0), c.layer_norm_epsilon,
+        xn.data_ptr(), qkv.data_ptr(), y.data_ptr(), h.data_ptr(), torch.get_num_threads())
+    cache.advance(1)
+    return x
 
 @torch.inference_mode()
 def _t5_decode_step(self, st:dict, tok:torch.Tensor) -> torch.Tensor:
@@ -569,6 +611,7 @@ def _t5_decode_step(self, st:dict, tok:torch.Tensor) -> torch.Tensor:
     B, nh, dk, eps = tok.shape[0], c.num_attention_heads, c.d_kv, c.layer_norm_epsilon
     gated, t = c.feed_forward_proj == 'gated-gelu', cache.len
     x = self.shared(tok)  # (B, C)
+    if st['fused']: return _t5_logits(self, st, _t5_fused_blocks(self, st, x))
     bias = st['bias'][:, :, t:t + 1, :t + 1]  # (1, nh, 1, t+1): every earlier key is visible
     for i, (n1, qkv, o1, n2, q2, o2, n3, wi, wo) in enumerate(st['layers']):
         q, k, v = mm(_rms(x, n1, eps), qkv).view(B, 3, nh, 1, dk).unbind(1)  # 3 x (B, nh, 1, dk)
@@ -586,9 +629,14 @@ def _t5_decode_step(self, st:dict, tok:torch.Tensor) -> torch.Tensor:
         else: h = F.relu(h)
         x = x + mm(h, wo)  # (B, C)
     cache.advance(1)
-    x = _rms(x, self.decoder.final_layer_norm.weight, eps)
+    return _t5_logits(self, st, x)
+
+def _t5_logits(self, st:dict, x:torch.Tensor) -> torch.Tensor:
+    "Logits (B, V) of the decoder's last hidden state `x` (B, C): final norm, the tied scale, the head."
+    c = self.config
+    x = _rms(x, self.decoder.final_layer_norm.weight, c.layer_norm_epsilon)
     if c.tie_word_embeddings: x = x * c.hidden_size**-0.5
-    return mm(x, st['head'])  # (B, V)
+    return st['mm'](x, st['head'])  # (B, V)
 
 RadonT5ForConditionalGeneration.decode_state = _t5_decode_state
 RadonT5ForConditionalGeneration.decode_step = _t5_decode_step
