@@ -14,8 +14,9 @@ import torch.nn.functional as F
 __all__ = ['KERNEL_SOURCE', 'KERNEL_FLAGS', 'KERNEL_ROWS', 'NORMS', 'ACTIVATIONS', 'LAYOUTS', 'EXACT_LAYOUTS', 'QUANTIZE',
            'onednn_ops', 'quantize_rows', 'int8_ops', 'kernel_dir', 'find_compiler', 'build_kernel', 'c_kernel',
            'c_kernel_problem', 'kernel_linear', 'check_f32', 'fused_linear', 'attend', 'pointer_array',
-           'available_layouts', 'split_parts', 'pack_weight', 'linear_fn', 'layout_for', 'set_quantize',
-           'decode_layout', 'warm_kernels', 'init_torch_threads', 'derived_weights', 'KVCache']
+           'block_pointers', 'Int8Weight', 'kernel_linear8', 'available_layouts', 'split_parts', 'pack_weight',
+           'linear_fn', 'layout_for', 'set_quantize', 'decode_layout', 'warm_kernels', 'init_torch_threads',
+           'derived_weights', 'KVCache']
 
 # %% ../nbs/01a_fast.ipynb #6c4adc5f
 @functools.cache
@@ -54,7 +55,8 @@ KERNEL_SOURCE = r"""
                     contiguous block of W's rows and reads it once, from start to end, dotting every row with
                     all M rows of X (which stay in cache): one stream of memory per core, the access pattern
                     that runs at the machine's full read bandwidth.
-   radon_linear_ex: the same with a norm of X before it and an activation and a residual after it.
+   radon_linear_ex: the same with a norm of X before it and an activation and a residual after it, and W in
+                    fp32 or in int8 (one fp32 scale per row: a quarter of the bytes to read).
    radon_attend:    one new query per row attending over a KV cache.
    radon_gpt2_blocks, radon_t5_blocks: a decoder's whole stack of layers for one new token per row. */
 #include <math.h>
@@ -110,12 +112,57 @@ static inline float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
 }
 
-#define ROWS(MM) static void rows##MM(const float *W, const float *X, const float *b, float *Y, \
-    const float *A, long out, long in, long r0, long r1, int act) { \
+/* s[m] = w . X[m] for int8 weights w (the row's scale is applied by the caller) */
+static inline __attribute__((always_inline))
+void dots_q8(const signed char *restrict w, const float *restrict X, long in, float *restrict s, const int MM) {
+  long k = 0;
+  for (int m = 0; m < MM; m++) s[m] = 0.0f;
+#if defined(__AVX2__) && defined(__FMA__)
+  if (MM == 1) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (; k + 32 <= in; k += 32) {  /* 8 int8 weights -> 8 int32 -> 8 floats, four times */
+      const signed char *p = w + k;
+      __m256 v0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+      __m256 v1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 8))));
+      __m256 v2 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 16))));
+      __m256 v3 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 24))));
+      a0 = _mm256_fmadd_ps(v0, _mm256_loadu_ps(X + k), a0);
+      a1 = _mm256_fmadd_ps(v1, _mm256_loadu_ps(X + k + 8), a1);
+      a2 = _mm256_fmadd_ps(v2, _mm256_loadu_ps(X + k + 16), a2);
+      a3 = _mm256_fmadd_ps(v3, _mm256_loadu_ps(X + k + 24), a3);
+    }
+    for (; k + 8 <= in; k += 8)
+      a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w + k)))),
+                           _mm256_loadu_ps(X + k), a0);
+    s[0] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  } else {
+    __m256 a[MM];
+    for (int m = 0; m < MM; m++) a[m] = _mm256_setzero_ps();
+    for (; k + 8 <= in; k += 8) {
+      __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w + k))));
+      for (int m = 0; m < MM; m++) a[m] = _mm256_fmadd_ps(v, _mm256_loadu_ps(X + m * in + k), a[m]);
+    }
+    for (int m = 0; m < MM; m++) s[m] = hsum(a[m]);
+  }
+#endif
+  for (; k < in; k++)
+    for (int m = 0; m < MM; m++) s[m] += (float)w[k] * X[m * in + k];
+}
+
+#define ROWS(MM) static void rows##MM(const void *W, const float *ws, const float *X, const float *b, \
+    float *Y, const float *A, long out, long in, long r0, long r1, int act) { \
   float s[MM], g[MM] = {0}; \
+  const float *Wf = (const float *)W; const signed char *W8 = (const signed char *)W; \
   for (long r = r0; r < r1; r++) { \
-    dots(W + r * in, X, in, s, MM); \
-    if (act == ACT_GATED_GELU) dots(W + (r + out) * in, X, in, g, MM); \
+    if (ws) { \
+      dots_q8(W8 + r * in, X, in, s, MM); \
+      for (int m = 0; m < MM; m++) s[m] *= ws[r]; \
+      if (act == ACT_GATED_GELU) { \
+        dots_q8(W8 + (r + out) * in, X, in, g, MM); \
+        for (int m = 0; m < MM; m++) g[m] *= ws[r + out]; } \
+    } else { \
+      dots(Wf + r * in, X, in, s, MM); \
+      if (act == ACT_GATED_GELU) dots(Wf + (r + out) * in, X, in, g, MM); } \
     for (int m = 0; m < MM; m++) { \
       float y = b ? s[m] + b[r] : s[m]; \
       if (act == ACT_GELU_TANH) y = gelu_tanh(y); \
@@ -123,8 +170,8 @@ static inline float gelu_tanh(float x) {
       else if (act == ACT_GATED_GELU) y = gelu_tanh(y) * (b ? g[m] + b[r + out] : g[m]); \
       Y[m * out + r] = A ? y + A[m * out + r] : y; } } }
 ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
-typedef void (*rows_fn)(const float *, const float *, const float *, float *, const float *, long, long,
-                        long, long, int);
+typedef void (*rows_fn)(const void *, const float *, const float *, const float *, float *, const float *, long,
+                        long, long, long, int);
 static const rows_fn ROWS_FOR[9] = {0, rows1, rows2, rows3, rows4, rows5, rows6, rows7, rows8};
 
 static void norm_row(const float *x, float *y, long n, int norm, const float *w, const float *b, float eps) {
@@ -137,11 +184,12 @@ static void norm_row(const float *x, float *y, long n, int norm, const float *w,
 }
 
 /* Y (M, out) = act(norm(X) W^T + b) + A.  W is (out, in), or (2 out, in) for the gated GELU, whose output r
-   is gelu(row r) * (row out + r).  norm (LayerNorm with nw, nb; T5's RMS norm with nw) writes the normalised
-   rows to Xn (M, in) first.  A (M, out) may be Y itself: a residual added in place. */
-void radon_linear_ex(const float *W, const float *X, const float *b, float *Y, long M, long out, long in,
-                     int threads, int norm, const float *nw, const float *nb, float eps, float *Xn, int act,
-                     const float *A) {
+   is gelu(row r) * (row out + r); fp32, or int8 when ws (one scale per row of W) is given.  norm (LayerNorm
+   with nw, nb; T5's RMS norm with nw) writes the normalised rows to Xn (M, in) first.  A (M, out) may be Y
+   itself: a residual added in place. */
+void radon_linear_ex(const void *W, const float *ws, const float *X, const float *b, float *Y, long M, long out,
+                     long in, int threads, int norm, const float *nw, const float *nb, float eps, float *Xn,
+                     int act, const float *A) {
 #ifdef _OPENMP
   #pragma omp parallel num_threads(threads) if (threads > 1)
 #endif
@@ -161,14 +209,14 @@ void radon_linear_ex(const float *W, const float *X, const float *b, float *Y, l
     long per = (out + n - 1) / n, r0 = t * per, r1 = r0 + per < out ? r0 + per : out;
     for (long m0 = 0; m0 < M && r0 < r1; m0 += 8) {
       long mm = M - m0 < 8 ? M - m0 : 8;
-      ROWS_FOR[mm](W, Xin + m0 * in, b, Y + m0 * out, A ? A + m0 * out : 0, out, in, r0, r1, act);
+      ROWS_FOR[mm](W, ws, Xin + m0 * in, b, Y + m0 * out, A ? A + m0 * out : 0, out, in, r0, r1, act);
     }
   }
 }
 
 void radon_linear(const float *W, const float *X, const float *b, float *Y, long M, long out, long in,
                   int threads) {
-  radon_linear_ex(W, X, b, Y, M, out, in, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, 0);
+  radon_linear_ex(W, 0, X, b, Y, M, out, in, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, 0);
 }
 
 /* Attention of one new query per row over a cache.  Q[m, h] at Q + m*q_row + h*hs; keys and values of row m,
@@ -218,23 +266,26 @@ void radon_attend(const float *Q, long q_row, const float *Kn, const float *Vn, 
    x (M, C) is the residual stream, updated in place; the scratch buffers are the caller's. */
 
 /* GPT-2: P holds 12 pointers a layer (ln_1 w, b; c_attn W, b; attn c_proj W, b; ln_2 w, b; c_fc W, b;
-   mlp c_proj W, b).  Layer l's keys are at K0 + l*kv_layer (B, nh, cols, hs), values at V0 alike; the new
-   token's go to column t; keep (or NULL: all) the columns each row reads, as in radon_attend.
+   mlp c_proj W, b); Q, for int8 matrices, their row scales at the same places (NULL: fp32).  Layer l's keys
+   are at K0 + l*kv_layer (B, nh, cols, hs), values at V0 alike; the new token's go to column t; keep (or
+   NULL: all) the columns each row reads, as in radon_attend.
    Scratch: xn (M, C), qkv (M, 3C), y (M, C), h (M, F). */
 void radon_gpt2_blocks(float *x, long M, long C, long nh, long F, long layers, const float *const *P,
-                       float *K0, float *V0, long kv_layer, long c_row, long c_head, long t,
-                       const unsigned char *keep, long k_row, float eps, float *xn, float *qkv, float *y,
+                       const float *const *Q, float *K0, float *V0, long kv_layer, long c_row, long c_head,
+                       long t, const unsigned char *keep, long k_row, float eps, float *xn, float *qkv, float *y,
                        float *h, int threads) {
   long hs = C / nh;
   for (long l = 0; l < layers; l++) {
-    const float *const *p = P + 12 * l;
+    const float *const *p = P + 12 * l, *const *q = Q ? Q + 12 * l : 0;
     float *K = K0 + l * kv_layer, *V = V0 + l * kv_layer;
-    radon_linear_ex(p[2], x, p[3], qkv, M, 3 * C, C, threads, NORM_LAYER, p[0], p[1], eps, xn, ACT_NONE, 0);
+#define SC(i) (q ? q[i] : 0)
+    radon_linear_ex(p[2], SC(2), x, p[3], qkv, M, 3 * C, C, threads, NORM_LAYER, p[0], p[1], eps, xn, ACT_NONE, 0);
     radon_attend(qkv, 3 * C, qkv + C, qkv + 2 * C, 3 * C, K, V, c_row, c_head, t + 1, 0, 0, 0, keep, k_row,
                  1.0f / sqrtf((float)hs), y, M, nh, hs, threads);
-    radon_linear_ex(p[4], y, p[5], x, M, C, C, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
-    radon_linear_ex(p[8], x, p[9], h, M, F, C, threads, NORM_LAYER, p[6], p[7], eps, xn, ACT_GELU_TANH, 0);
-    radon_linear_ex(p[10], h, p[11], x, M, C, F, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[4], SC(4), y, p[5], x, M, C, C, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[8], SC(8), x, p[9], h, M, F, C, threads, NORM_LAYER, p[6], p[7], eps, xn, ACT_GELU_TANH,
+                    0);
+    radon_linear_ex(p[10], SC(10), h, p[11], x, M, C, F, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
   }
 }
 
@@ -243,27 +294,28 @@ void radon_gpt2_blocks(float *x, long M, long C, long nh, long F, long layers, c
    keys/values as in GPT-2, plus pbias (nh heads pb_head apart, t+1 positions: the relative position bias of
    the new token).  Cross-attention over S encoder positions: layer l's keys at CK[l] (B, nh, S, dk), values at
    CV[l]; ebias (M rows eb_row apart, S positions) or NULL: the encoder's padding.  No scaling, as T5 does.
+   Q: int8 row scales as in GPT-2's.
    Scratch: xn (M, C), qkv (M, 3I), y (M, I), h (M, F). */
 void radon_t5_blocks(float *x, long M, long C, long nh, long dk, long F, int gated, long layers,
-                     const float *const *P, float *K0, float *V0, long kv_layer, long c_row, long c_head, long t,
-                     const float *pbias, long pb_head, float *const *CK, float *const *CV, long S,
-                     const float *ebias, long eb_row, float eps, float *xn, float *qkv, float *y, float *h,
-                     int threads) {
+                     const float *const *P, const float *const *Q, float *K0, float *V0, long kv_layer,
+                     long c_row, long c_head, long t, const float *pbias, long pb_head, float *const *CK,
+                     float *const *CV, long S, const float *ebias, long eb_row, float eps, float *xn, float *qkv,
+                     float *y, float *h, int threads) {
   long I = nh * dk;
   for (long l = 0; l < layers; l++) {
-    const float *const *p = P + 9 * l;
+    const float *const *p = P + 9 * l, *const *q = Q ? Q + 9 * l : 0;
     float *K = K0 + l * kv_layer, *V = V0 + l * kv_layer;
-    radon_linear_ex(p[1], x, 0, qkv, M, 3 * I, C, threads, NORM_RMS, p[0], 0, eps, xn, ACT_NONE, 0);
+    radon_linear_ex(p[1], SC(1), x, 0, qkv, M, 3 * I, C, threads, NORM_RMS, p[0], 0, eps, xn, ACT_NONE, 0);
     radon_attend(qkv, 3 * I, qkv + I, qkv + 2 * I, 3 * I, K, V, c_row, c_head, t + 1, pbias, 0, pb_head, 0, 0,
                  1.0f, y, M, nh, dk, threads);
-    radon_linear_ex(p[2], y, 0, x, M, C, I, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
-    radon_linear_ex(p[4], x, 0, qkv, M, I, C, threads, NORM_RMS, p[3], 0, eps, xn, ACT_NONE, 0);
+    radon_linear_ex(p[2], SC(2), y, 0, x, M, C, I, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[4], SC(4), x, 0, qkv, M, I, C, threads, NORM_RMS, p[3], 0, eps, xn, ACT_NONE, 0);
     radon_attend(qkv, I, 0, 0, 0, CK[l], CV[l], nh * S * dk, S * dk, S, ebias, eb_row, 0, 0, 0, 1.0f, y, M, nh,
                  dk, threads);
-    radon_linear_ex(p[5], y, 0, x, M, C, I, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
-    radon_linear_ex(p[7], x, 0, h, M, F, C, threads, NORM_RMS, p[6], 0, eps, xn,
+    radon_linear_ex(p[5], SC(5), y, 0, x, M, C, I, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[7], SC(7), x, 0, h, M, F, C, threads, NORM_RMS, p[6], 0, eps, xn,
                     gated ? ACT_GATED_GELU : ACT_RELU, 0);
-    radon_linear_ex(p[8], h, 0, x, M, C, F, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
+    radon_linear_ex(p[8], SC(8), h, 0, x, M, C, F, threads, NORM_NONE, 0, 0, 0.0f, 0, ACT_NONE, x);
   }
 }
 """
@@ -328,10 +380,11 @@ def _load_kernel() -> tuple:
     except (RuntimeError, OSError, AttributeError) as e: return None, str(e)
     p, n, i, f = ctypes.c_void_p, ctypes.c_long, ctypes.c_int, ctypes.c_float
     fn.argtypes = [p, p, p, p, n, n, n, i]  # W, X, b, Y, M, out, in, threads
-    ex.argtypes = fn.argtypes + [i, p, p, f, p, i, p]  # norm, its weight, bias, eps, scratch; act, residual
+    # W, its int8 scales, X, b, Y, M, out, in, threads; norm, its weight, bias, eps, scratch; act, residual
+    ex.argtypes = [p, p, p, p, p, n, n, n, i, i, p, p, f, p, i, p]
     att.argtypes = [p, n, p, p, n, p, p, n, n, n, p, n, n, p, n, f, p, n, n, n, i]  # as in the C above
-    gpt2.argtypes = [p, n, n, n, n, n, p, p, p, n, n, n, n, p, n, f, p, p, p, p, i]
-    t5.argtypes = [p, n, n, n, n, n, i, n, p, p, p, n, n, n, n, p, n, p, p, n, p, n, f, p, p, p, p, i]
+    gpt2.argtypes = [p, n, n, n, n, n, p, p, p, p, n, n, n, n, p, n, f, p, p, p, p, i]
+    t5.argtypes = [p, n, n, n, n, n, i, n, p, p, p, p, n, n, n, n, p, n, p, p, n, p, n, f, p, p, p, p, i]
     for g in (fn, ex, att, gpt2, t5): g.restype = None
     g = torch.Generator().manual_seed(0)
     w, b, x = (torch.randn(s, generator=g) for s in ((37, 45), (37,), (KERNEL_ROWS + 1, 45)))
@@ -410,7 +463,7 @@ def fused_linear(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, *,
         if out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
             raise ValueError("out shares memory with x, which the kernel still reads: give another tensor.")
     xn = torch.empty(M, i) if norm else None  # the normalised rows
-    lib.radon_linear_ex(w.data_ptr(), x.data_ptr(), _ptr(b), out.data_ptr(), M, o, i, torch.get_num_threads(),
+    lib.radon_linear_ex(w.data_ptr(), None, x.data_ptr(), _ptr(b), out.data_ptr(), M, o, i, torch.get_num_threads(),
                         NORMS.index(norm), _ptr(norm_weight), _ptr(norm_bias), eps, _ptr(xn),
                         ACTIVATIONS.index(act), _ptr(add))
     return out
@@ -472,6 +525,49 @@ def pointer_array(tensors:list) -> ctypes.Array:
     "A C array of the tensors' data addresses (`const float **`), for RADON's stack kernels; keep the tensors."
     return (ctypes.c_void_p * len(tensors))(*[t.data_ptr() for t in tensors])
 
+def block_pointers(layers, names, shapes):
+    "C arrays of every layer's weights (fp32, or an `Int8Weight`'s int8 rows) and int8 scales (None: all fp32)."
+    ws, scales = [], []
+    for i, layer in enumerate(layers):
+        for name, t, shape in zip(names, layer, shapes):
+            if isinstance(t, Int8Weight):
+                if tuple(t.shape) != shape or not t.q.is_contiguous():
+                    raise ValueError(f"layer {i}'s {name} must be an int8 weight of shape {shape}, got "
+                                     f"{tuple(t.shape)}.")
+                check_f32(f"layer {i}'s {name} scales", t.scale, shape[:1])
+                ws.append(t.q); scales.append(t.scale)
+            else:
+                check_f32(f"layer {i}'s {name}", t, shape)
+                ws.append(t); scales.append(None)
+    q = None if all(s is None for s in scales) else (ctypes.c_void_p * len(scales))(
+        *[None if s is None else s.data_ptr() for s in scales])
+    return pointer_array(ws), q
+
+# %% ../nbs/01a_fast.ipynb #ab650be1
+class Int8Weight:
+    "A weight (out, in) as int8 rows and one fp32 scale per row (`quantize_rows`' rounding), for RADON's kernel."
+    def __init__(self, w:torch.Tensor):
+        qt = quantize_rows(w)
+        self.q = qt.int_repr().contiguous()                            # (out, in) int8
+        self.scale = qt.q_per_channel_scales().float().contiguous()    # (out,): max|row| / 127
+        self.shape = self.q.shape
+    def dequantize(self) -> torch.Tensor: return self.q.float() * self.scale[:, None]
+    def __repr__(self): return f"Int8Weight(shape={tuple(self.shape)})"
+
+def kernel_linear8(x:torch.Tensor, w:Int8Weight, b:torch.Tensor|None=None) -> torch.Tensor:
+    "x @ W^T + b for an `Int8Weight`: RADON's kernel for up to `KERNEL_ROWS` fp32 rows, else F.linear."
+    lib, (o, i) = c_kernel(), w.shape
+    rows = x.numel() // i if i and x.shape[-1] == i else -1
+    if (lib is None or not 0 < rows <= KERNEL_ROWS or x.dtype != torch.float32 or x.device.type != 'cpu'
+            or torch.is_grad_enabled()
+            or b is not None and (b.dtype != torch.float32 or b.shape != (o,) or not b.is_contiguous())):
+        return F.linear(x, w.dequantize(), b)
+    x2 = x.reshape(rows, i).contiguous()
+    y = torch.empty(*x.shape[:-1], o)
+    lib.radon_linear_ex(w.q.data_ptr(), w.scale.data_ptr(), x2.data_ptr(), _ptr(b), y.data_ptr(), rows, o, i,
+                        torch.get_num_threads(), 0, None, None, 0.0, None, 0, None)
+    return y
+
 # %% ../nbs/01a_fast.ipynb #19cc5cb6
 LAYOUTS = ('linear', 'transposed', 'split', 'onednn', 'kernel', 'int8')  # how `pack_weight` can store a weight
 EXACT_LAYOUTS = LAYOUTS[:5]  # those computing the fp32 product (up to rounding); 'int8' rounds more
@@ -483,7 +579,7 @@ def _check_layout(layout:str):
     if layout == 'onednn' and onednn_ops() is None:
         raise ValueError("layout='onednn' asked for, but this torch build has no oneDNN linear "
                          "(torch.ops.mkldnn): use layout_for(device, dtype), or 'transposed'.")
-    if layout == 'int8' and int8_ops() is None:
+    if layout == 'int8' and int8_ops() is None and c_kernel() is None:
         raise ValueError("layout='int8' asked for, but this torch build has no dynamic int8 linear "
                          "(torch.ops.quantized): decode in float32 (quantize=None).")
     if layout == 'kernel' and c_kernel() is None:
@@ -492,7 +588,7 @@ def _check_layout(layout:str):
 
 def available_layouts() -> tuple:
     "The layouts this torch build can run."
-    ops = {'onednn': onednn_ops, 'int8': int8_ops, 'kernel': c_kernel}
+    ops = {'onednn': onednn_ops, 'int8': lambda: c_kernel() or int8_ops(), 'kernel': c_kernel}
     return tuple(l for l in LAYOUTS if l not in ops or ops[l]() is not None)
 
 def split_parts() -> int:
@@ -513,7 +609,8 @@ def pack_weight(w:torch.Tensor, layout:str) -> torch.Tensor:
         (o, i), n = w.shape, split_parts()
         wt = w.t().contiguous()
         return wt if n == 1 or i % n else wt.view(n, i // n, o)
-    if layout == 'int8': return int8_ops()[0](quantize_rows(w), None)
+    if layout == 'int8':  # RADON's kernel reads int8 rows where it builds, else fbgemm's packed weight
+        return Int8Weight(w) if c_kernel() else int8_ops()[0](quantize_rows(w), None)
     return onednn_ops()[1](w)
 
 def _transposed_mm(x, w, b): return torch.addmm(b, x, w) if b is not None else x @ w
@@ -535,6 +632,7 @@ def linear_fn(layout:str):
     if layout == 'split': return _split_mm
     if layout == 'kernel': return kernel_linear
     if layout == 'int8':
+        if c_kernel(): return kernel_linear8
         q = int8_ops()[1]
         return lambda x, w, b: q(x, w, True) if b is None else q(x, w, True) + b  # 7-bit inputs
     lin = onednn_ops()[0]

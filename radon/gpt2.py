@@ -16,8 +16,8 @@ from transformers.cache_utils import Cache, DynamicCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from .core import Sampler
-from .fast import (KVCache, c_kernel, check_f32, decode_layout, derived_weights, linear_fn, pack_weight,
-                        pointer_array)
+from .fast import (Int8Weight, KVCache, block_pointers, c_kernel, decode_layout, derived_weights, linear_fn,
+                        pack_weight)
 
 # %% auto #0
 __all__ = ['ATTENTION_ROWS', 'check_gpt2_config', 'RadonGPT2Config', 'gpt2_param_count', 'causal_mask', 'fast_dropout',
@@ -408,12 +408,10 @@ _BLOCK_NAMES = ('ln_1.weight', 'ln_1.bias', 'attn.c_attn.weight', 'attn.c_attn.b
                 'mlp.c_proj.weight', 'mlp.c_proj.bias')
 
 def _gpt2_blocks(layers, C:int):
-    "(C array of the 12 weight addresses of every layer, MLP width) for `radon_gpt2_blocks`; all checked."
+    "(C arrays of every layer's 12 weights and int8 scales, MLP width) for `radon_gpt2_blocks`; checked."
     f = layers[0][8].shape[0]  # c_fc's rows: n_inner, 4C by default
     shapes = ((C,), (C,), (3 * C, C), (3 * C,), (C, C), (C,), (C,), (C,), (f, C), (f,), (C, f), (C,))
-    for i, layer in enumerate(layers):
-        for name, t, shape in zip(_BLOCK_NAMES, layer, shapes): check_f32(f"h.{i}.{name}", t, shape)
-    return pointer_array([t for layer in layers for t in layer]), f
+    return *block_pointers(layers, _BLOCK_NAMES, shapes), f
 
 # %% ../nbs/02_gpt2.ipynb #e826cfed
 class FastDecoder:
@@ -430,7 +428,8 @@ class FastDecoder:
         self.layers, self.head = _fast_weights(model, self.layout)
         L = len(self.layers)
         self.cache = KVCache(L, batch_size, self.nh, self.hs, max_len, p.dtype, p.device)
-        self.fused = self.layout == 'kernel'  # one new token per row: RADON's stack kernel
+        # one new token per row: RADON's stack kernel, in fp32 or int8
+        self.fused = self.layout == 'kernel' or self.layout == 'int8' and isinstance(self.head, Int8Weight)
         self._blocks = None                   # its weights' addresses, made at the first fused step
 
     def hidden(self, ids, pos, mask=None, last:bool=True):
@@ -469,12 +468,12 @@ class FastDecoder:
                                  f"{tuple(mask.shape)} {mask.dtype}.")
             keep = mask.view(B, t + 1) if mask.stride(-1) == 1 else mask.reshape(B, t + 1).contiguous()
         if self._blocks is None: self._blocks = _gpt2_blocks(self.layers, C)
-        P, n_ff = self._blocks
+        P, Q, n_ff = self._blocks
         if not (K.is_contiguous() and V.is_contiguous() and K.dtype == V.dtype == torch.float32):
             raise ValueError("the KV cache must be contiguous float32 for the fused step.")
         x = (F.embedding(ids, self.wte) + F.embedding(pos, self.wpe)).view(B, C)  # the residual stream
         xn, qkv, y, h = torch.empty(B, C), torch.empty(B, 3 * C), torch.empty(B, C), torch.empty(B, n_ff)
-        c_kernel().radon_gpt2_blocks(x.data_ptr(), B, C, self.nh, n_ff, len(self.layers), P, K.data_ptr(),
+        c_kernel().radon_gpt2_blocks(x.data_ptr(), B, C, self.nh, n_ff, len(self.layers), P, Q, K.data_ptr(),
                                      V.data_ptr(), K.stride(0), K.stride(1), K.stride(2), t,
                                      None if keep is None else keep.data_ptr(),
                                      0 if keep is None else keep.stride(0), self.eps, xn.data_ptr(),

@@ -17,8 +17,8 @@ from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutput, Seq2SeqLMOutput
 
 from .core import Sampler
-from .fast import (KVCache, c_kernel, check_f32, decode_layout, derived_weights, linear_fn, pack_weight,
-                        pointer_array)
+from .fast import (Int8Weight, KVCache, block_pointers, c_kernel, check_f32, decode_layout, derived_weights,
+                        linear_fn, pack_weight, pointer_array)
 
 
 # %% auto #0
@@ -562,7 +562,8 @@ def _t5_decode_state(self, ids, mask, steps:int) -> dict:
     mm = linear_fn(layout)
     return dict(layers=layers, head=head, ck=ck, cv=cv, cache=cache, bias=bias,
                 enc_bias=_padding_bias(mask, dt), mm=lambda x, w: mm(x, w, None), layout=layout,
-                fused=layout == 'kernel')  # fused: every block in one call of RADON's kernel
+                # fused: every block in one call of RADON's kernel (fp32, or its int8 weights)
+                fused=layout == 'kernel' or layout == 'int8' and isinstance(head, Int8Weight))
 
 def _t5_blocks(self, st:dict) -> dict:
     "What `radon_t5_blocks` reads, checked once: weight, cross key and value addresses, the biases."
@@ -571,18 +572,18 @@ def _t5_blocks(self, st:dict) -> dict:
     I, S = nh * dk, st['ck'][0].shape[2]
     wi = 2 * f if c.feed_forward_proj == 'gated-gelu' else f
     shapes = ((C,), (3 * I, C), (C, I), (C,), (I, C), (C, I), (C,), (wi, C), (C, f))
-    names = ('layer.0.norm', 'SelfAttention.qkv', 'SelfAttention.o', 'layer.1.norm', 'EncDecAttention.q',
-             'EncDecAttention.o', 'layer.2.norm', 'DenseReluDense.wi', 'DenseReluDense.wo')
+    names = ('layer[0].layer_norm', 'SelfAttention.qkv', 'SelfAttention.o', 'layer[1].layer_norm',
+             'EncDecAttention.q', 'EncDecAttention.o', 'layer[2].layer_norm', 'DenseReluDense.wi', 'DenseReluDense.wo')
     ck, cv = [k.contiguous() for k in st['ck']], [v.contiguous() for v in st['cv']]  # (B, nh, S, dk)
-    for i, layer in enumerate(st['layers']):
-        for name, t, shape in zip(names, layer, shapes): check_f32(f"block.{i}.{name}", t, shape)
+    P, Q = block_pointers(st['layers'], names, shapes)
+    for i in range(len(st['layers'])):
         check_f32(f"cross keys {i}", ck[i], (B, nh, S, dk))
         check_f32(f"cross values {i}", cv[i], (B, nh, S, dk))
     enc = st['enc_bias']
     if enc is not None: check_f32('encoder padding bias', enc, (B, 1, 1, S))
     pb = st['bias'].contiguous()  # (1, nh, steps, steps)
     check_f32('position bias', pb, (1, nh) + tuple(pb.shape[2:]))
-    return dict(P=pointer_array([t for layer in st['layers'] for t in layer]), ck=ck, cv=cv,
+    return dict(P=P, Q=Q, ck=ck, cv=cv,
                 CK=pointer_array(ck), CV=pointer_array(cv), S=S, I=I, f=f, bias=pb, enc=enc)
 
 def _t5_fused_blocks(self, st:dict, x:torch.Tensor):
@@ -597,7 +598,7 @@ def _t5_fused_blocks(self, st:dict, x:torch.Tensor):
     y, h = torch.empty(B, b['I']), torch.empty(B, b['f'])
     c_kernel().radon_t5_blocks(
         x.data_ptr(), B, c.d_model, c.num_attention_heads, c.d_kv, b['f'], c.feed_forward_proj == 'gated-gelu',
-        len(st['layers']), b['P'], K.data_ptr(), V.data_ptr(), K.stride(0), K.stride(1), K.stride(2), t,
+        len(st['layers']), b['P'], b['Q'], K.data_ptr(), V.data_ptr(), K.stride(0), K.stride(1), K.stride(2), t,
         pb.data_ptr() + t * pb.stride(2) * pb.element_size(), pb.stride(1), b['CK'], b['CV'], b['S'],
         None if enc is None else enc.data_ptr(), 0 if enc is None else enc.stride(0), c.layer_norm_epsilon,
         xn.data_ptr(), qkv.data_ptr(), y.data_ptr(), h.data_ptr(), torch.get_num_threads())
