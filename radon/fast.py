@@ -339,21 +339,22 @@ def find_compiler() -> str|None:
     "The C compiler to build kernels with: `$CC`, else `cc` or `gcc` on the PATH; None without one."
     return os.environ.get('CC') or shutil.which('cc') or shutil.which('gcc')
 
-def build_kernel(source:str=KERNEL_SOURCE, folder:Path|None=None, cc:str|None=None) -> Path:
+def build_kernel(source:str=KERNEL_SOURCE, folder:Path|None=None, cc:str|None=None,
+                 flags:tuple=KERNEL_FLAGS) -> Path:
     "Compile `source` into a shared library in `folder` (default `kernel_dir()`), once; its path."
     cc = cc or find_compiler()
     if not cc:
         raise RuntimeError("no C compiler to build RADON's kernel: install one (Debian: apt install gcc) "
                            "or set CC; without it the decoders use torch's products.")
     folder = Path(folder or kernel_dir())
-    key = hashlib.sha256('\0'.join([source, cc, *KERNEL_FLAGS, _cpu_name()]).encode()).hexdigest()[:16]
+    key = hashlib.sha256('\0'.join([source, cc, *flags, _cpu_name()]).encode()).hexdigest()[:16]
     lib = folder / f'radon_kernel_{key}.so'
     if lib.exists(): return lib
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix='.build-') as tmp:
         c, so = Path(tmp) / 'kernel.c', Path(tmp) / 'kernel.so'
         c.write_text(source)
-        try: r = subprocess.run([cc, *KERNEL_FLAGS, str(c), '-o', str(so), '-lm'], capture_output=True,
+        try: r = subprocess.run([cc, *flags, str(c), '-o', str(so), '-lm'], capture_output=True,
                                 text=True, timeout=300)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise RuntimeError(f"the C compiler {cc!r} did not run: {e}") from None
